@@ -1,0 +1,125 @@
+"""Costs of one model generation and the hardware efficiency E (FLOP per dollar) behind them.
+
+- training: 6 N D / E dollars (6 FLOP per parameter per token, KAP20 section 2.1; HOF22);
+- serving: 2 N T / E dollars per adopter, T tokens served per adopter (forward pass 2N FLOP per
+  token, KAP20), counted at the same FLOP price as training (theory.md section 1);
+- data: c_D D dollars (optional).
+
+E can be derived from a hardware spec in the two ways of Cottier et al. 2024 (COT24):
+amortised hardware plus energy, or cloud rental. Figures are from calibration.md section 3.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+from numpy.typing import ArrayLike
+
+HOURS_PER_YEAR: Final = 8766.0  # 365.25 days
+
+
+def training_cost(N: ArrayLike, D: ArrayLike, E: ArrayLike) -> np.ndarray:
+    """Training cost 6 N D / E in dollars (N parameters, D tokens, E FLOP per dollar)."""
+    return 6.0 * np.asarray(N, dtype=float) * np.asarray(D, dtype=float) / np.asarray(E, dtype=float)
+
+
+def serving_cost(N: ArrayLike, T: ArrayLike, E: ArrayLike) -> np.ndarray:
+    """Serving cost per adopter 2 N T / E in dollars (T tokens served to that adopter)."""
+    return 2.0 * np.asarray(N, dtype=float) * np.asarray(T, dtype=float) / np.asarray(E, dtype=float)
+
+
+def data_cost(D: ArrayLike, c_D: ArrayLike) -> np.ndarray:
+    """Data cost c_D D in dollars (c_D dollars per training token)."""
+    return np.asarray(c_D, dtype=float) * np.asarray(D, dtype=float)
+
+
+@dataclass(frozen=True)
+class HardwareSpec:
+    """An accelerator and how it is run.
+
+    Attributes:
+        name: display name.
+        chip_price: dollars per accelerator (chip alone).
+        peak_flops: dense BF16 peak, FLOP per second.
+        tdp_watts: thermal design power, watts.
+        server_multiplier: server cost / chip cost (COT24 code: A100 1.66, default 1.64).
+        interconnect_markup: cluster cost / server cost (COT24: interconnect 19% of cluster
+            cost, i.e. a 1.23x markup on servers; derived in calibration.md).
+        lifetime_years: straight-line amortisation period (COT24: 4 years 2021-22, 5 from 2023).
+        utilisation: model FLOP utilisation (COT24 median 37.5%).
+        avg_power_fraction: average draw / TDP during training (COT24: 75% for GPUs).
+        pue: data-centre power usage effectiveness (COT24: 1.1 hyperscalers, 1.25 others).
+        electricity_usd_per_kwh: price of electricity, dollars per kWh (assumption: 0.08, a
+            typical US industrial rate; not in calibration.md).
+    """
+
+    name: str
+    chip_price: float
+    peak_flops: float
+    tdp_watts: float
+    server_multiplier: float = 1.64
+    interconnect_markup: float = 1.23
+    lifetime_years: float = 4.0
+    utilisation: float = 0.375
+    avg_power_fraction: float = 0.75
+    pue: float = 1.1
+    electricity_usd_per_kwh: float = 0.08
+
+    def __post_init__(self) -> None:
+        for field in ("chip_price", "peak_flops", "tdp_watts", "server_multiplier", "interconnect_markup",
+                      "lifetime_years", "pue", "electricity_usd_per_kwh"):
+            value = getattr(self, field)
+            if not (np.isfinite(value) and value > 0):
+                raise ValueError(f"hardware {self.name}: {field} = {value!r}: must be a finite number > 0")
+        for field in ("utilisation", "avg_power_fraction"):
+            value = getattr(self, field)
+            if not (0 < value <= 1):
+                raise ValueError(f"hardware {self.name}: {field} = {value!r}: must be in (0, 1]")
+
+    @property
+    def effective_flops(self) -> float:
+        """Achieved FLOP per second: peak times utilisation."""
+        return self.peak_flops * self.utilisation
+
+    def amortised_cost_per_hour(self) -> float:
+        """Capital cost per accelerator-hour: chip x server x interconnect over the lifetime, dollars."""
+        capital = self.chip_price * self.server_multiplier * self.interconnect_markup
+        return capital / (self.lifetime_years * HOURS_PER_YEAR)
+
+    def energy_cost_per_hour(self) -> float:
+        """Electricity per accelerator-hour at average draw and PUE, dollars."""
+        kw = self.tdp_watts * self.avg_power_fraction * self.pue / 1000.0
+        return kw * self.electricity_usd_per_kwh
+
+
+HARDWARE: Final[dict[str, HardwareSpec]] = {
+    # A100 SXM4: 312 TFLOP/s BF16 dense, 400 W (calibration.md §3 spec page); 15,000 USD list
+    # price Jul 2020 (EPDB); server multiplier 1.66 for A100 (COT24 code).
+    "A100": HardwareSpec(name="A100", chip_price=15_000.0, peak_flops=312e12, tdp_watts=400.0,
+                         server_multiplier=1.66, lifetime_years=4.0),
+    # H100 SXM5: 989.4 TFLOP/s BF16 dense, 700 W (KLO); 33,750 USD per GPU incl. DGX share
+    # (EPDB, May 2023), so no separate server multiplier; 5-year life from 2023 (COT24 code).
+    "H100": HardwareSpec(name="H100", chip_price=33_750.0, peak_flops=989.4e12, tdp_watts=700.0,
+                         server_multiplier=1.0, lifetime_years=5.0),
+}
+
+
+def flop_per_dollar_amortised(spec: HardwareSpec) -> float:
+    """Hardware efficiency E in FLOP per dollar from amortised hardware plus energy (COT24 method)."""
+    dollars_per_hour = spec.amortised_cost_per_hour() + spec.energy_cost_per_hour()
+    return spec.effective_flops * 3600.0 / dollars_per_hour
+
+
+def flop_per_dollar_cloud(spec: HardwareSpec, usd_per_hour: float, utilisation: float | None = None) -> float:
+    """Hardware efficiency E in FLOP per dollar when renting ``spec`` at ``usd_per_hour`` per GPU-hour.
+
+    Example: H100 at 2 USD/h and 40% utilisation gives 7.1e17 FLOP/$ (calibration.md §3, derived).
+    """
+    if not (np.isfinite(usd_per_hour) and usd_per_hour > 0):
+        raise ValueError(f"usd_per_hour = {usd_per_hour!r}: must be a finite number > 0")
+    util = spec.utilisation if utilisation is None else utilisation
+    if not (0 < util <= 1):
+        raise ValueError(f"utilisation = {util!r}: must be in (0, 1]")
+    return spec.peak_flops * util * 3600.0 / usd_per_hour
