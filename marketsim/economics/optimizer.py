@@ -149,7 +149,7 @@ class FirmProblem:
             serving = n * serving_each
             train = 6.0 * np.exp(lnN + lnD) / self.E
             data = self.c_D * np.exp(lnD)
-        revenue = np.nan_to_num(revenue, nan=0.0)
+        revenue = np.where(np.isnan(revenue), 0.0, revenue)  # 0 adopters x inf value
         profit = revenue - serving - train - data
         return dict(R=R, R_N=R_N, R_D=R_D, lnR=lnR, n=n, revenue=revenue, serving_each=serving_each,
                     serving=serving, train=train, data=data, profit=profit)
@@ -162,7 +162,8 @@ class FirmProblem:
         with np.errstate(invalid="ignore"):
             dV = t["revenue"] * (d_ln_n + d_ln_w)  # dV/dlnR
             dS = t["serving_each"] * t["n"] * d_ln_n  # d(serving)/dlnR at fixed N
-            dprofit_dlnR = np.nan_to_num(dV - dS)
+            dprofit_dlnR = dV - dS
+            dprofit_dlnR = np.where(np.isfinite(dprofit_dlnR), dprofit_dlnR, 0.0)
         R = t["R"]
         g_N = dprofit_dlnR * (-self.law.alpha * t["R_N"] / R) - t["serving"] - t["train"]
         g_D = dprofit_dlnR * (-self.law.beta * t["R_D"] / R) - t["train"] - t["data"]
@@ -244,11 +245,14 @@ def _training_only(problem: FirmProblem) -> tuple[float, float, bool] | None:
     return float(lnNb), float(lnDb), True
 
 
-def _polish_2d(problem: FirmProblem, starts: list[tuple[float, float]]) -> tuple[float, float, bool] | None:
+def _polish_2d(problem: FirmProblem, starts: list[tuple[float, float]],
+               min_starts: int = 1) -> tuple[float, float, bool] | None:
     """L-BFGS-B on (ln N, ln D) with the scaled analytic gradient; best of several starts."""
     best: tuple[float, float, bool] | None = None
     best_profit = 0.0
-    for lnN0, lnD0 in starts:
+    for i, (lnN0, lnD0) in enumerate(starts):
+        if i >= min_starts and best is not None and best[2]:
+            break  # a converged answer from the preferred starts; the others are fallbacks
         p0, _ = problem.profit_and_gradient(lnN0, lnD0)
         scale = max(abs(p0), float(problem.terms(lnN0, lnD0)["revenue"]), 1.0)
 
