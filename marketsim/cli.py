@@ -6,7 +6,16 @@ Commands are thin: they parse options, call :mod:`marketsim.experiments` or
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
 import typer
+
+if TYPE_CHECKING:
+    from marketsim.experiments.sweep import SweepResult
+    from marketsim.scenario import Scenario
 
 app = typer.Typer(
     name="marketsim",
@@ -145,7 +154,333 @@ def optimize_command(
 # --- scenario commands (validate, scenarios, run, compare) ---------------------------------
 
 
+@app.command("validate")
+def validate_command(
+    file: str = typer.Argument(
+        ..., help="Scenario TOML file, or the name of a bundled scenario (see `marketsim scenarios`).",
+        show_default=False),
+    overrides: list[str] | None = typer.Option(
+        None, "--set", help="Override a scenario value, key.path=value (repeatable), e.g. --set firms.0.price=3."),
+) -> None:
+    """Check a scenario file: print a one-line summary, or every problem on stderr and exit 2."""
+    from marketsim.scenario import exit_on_scenario_error, load_scenario, resolve_scenario_path
+
+    with exit_on_scenario_error():
+        scenario = load_scenario(resolve_scenario_path(file), overrides or [])
+    n_firms = len(scenario.firms)
+    typer.echo(f"OK: {scenario.meta.name} ({n_firms} firm{'' if n_firms == 1 else 's'}, "
+               f"{scenario.meta.years:g} years)")
+
+
+@app.command("scenarios")
+def scenarios_command() -> None:
+    """List the bundled scenarios: name, file and one-line description."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from marketsim.scenario import SCENARIO_DIR, bundled_scenarios, exit_on_scenario_error
+
+    with exit_on_scenario_error():
+        rows = bundled_scenarios()
+    table = Table(title=f"Bundled scenarios ({SCENARIO_DIR})")
+    table.add_column("name", no_wrap=True)
+    table.add_column("path", overflow="fold")
+    table.add_column("description")
+    for name, path, description in rows:
+        table.add_row(name, _display_path(path), description)
+    Console().print(table)
+
+
+def _display_path(path: Path) -> str:
+    """The path relative to the working directory when it is below it (shorter, copy-pasteable)."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+
+# run / compare: one scenario -> a results folder; several -> an overlay folder (experiments/).
+
+
+def _fail(message: str) -> NoReturn:
+    """Print ``error: message`` to stderr and exit with status 2 (a problem the user can fix)."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code=2)
+
+
+def _load_scenarios(files: list[str], overrides: list[str]) -> list[Scenario]:
+    """Load each file (a path or a bundled name) with the overrides; a ScenarioError exits 2."""
+    from marketsim.scenario import exit_on_scenario_error, load_scenario, resolve_scenario_path
+
+    with exit_on_scenario_error():
+        return [load_scenario(resolve_scenario_path(file), overrides) for file in files]
+
+
+def _check_out(out_dir: Path, force: bool) -> None:
+    """Refuse an existing output folder before any (possibly long) run starts."""
+    from marketsim.experiments.outputs import OutputExistsError, check_output_dir
+
+    try:
+        check_output_dir(out_dir, force)
+    except OutputExistsError as err:
+        _fail(str(err))
+
+
+def _print_headlines(summaries: list[dict], out_dir: Path, title: str) -> None:
+    """Where the results went, then a table of headline numbers (one column per scenario)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from marketsim.experiments.run import format_headline
+
+    console = Console()
+    console.print(f"Results written to [bold]{out_dir}[/]")
+    table = Table(title=title)
+    table.add_column("")
+    for summary in summaries:
+        table.add_column(str(summary["scenario"]), justify="right")
+    columns = [format_headline(s) for s in summaries]
+    for label in columns[0]:
+        table.add_row(label, *(c[label] for c in columns))
+    console.print(table)
+
+
+_SET_HELP = "Override a scenario value, key.path=value (repeatable), e.g. --set meta.years=5."
+_FILE_HELP = "Scenario TOML file, or the name of a bundled scenario (see `marketsim scenarios`)."
+
+
+@app.command("run")
+def run_command(
+    file: str = typer.Argument(..., help=_FILE_HELP, show_default=False),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (default: outputs/<scenario name>)."),
+    seed: int | None = typer.Option(None, "--seed", min=0, help="Random seed (default: the scenario's meta.seed)."),
+    overrides: list[str] | None = typer.Option(None, "--set", help=_SET_HELP),
+    force: bool = typer.Option(False, "--force", help="Replace the output folder if it exists."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or table; print only the output folder."),
+    no_figures: bool = typer.Option(False, "--no-figures", help="Write the tables only, no PNG figures."),
+) -> None:
+    """Run one scenario; write model.csv, firms.csv, summary.json, scenario.toml and figures."""
+    from marketsim.experiments.outputs import OutputExistsError, folder_name, write_run
+    from marketsim.experiments.run import run_scenario
+
+    (scenario,) = _load_scenarios([file], overrides or [])
+    out_dir = out if out is not None else Path("outputs") / folder_name(scenario.meta.name)
+    _check_out(out_dir, force)
+    result = run_scenario(scenario, seed=seed, progress=not quiet)
+    try:
+        write_run(result, out_dir, force=force, figures=not no_figures)
+    except OutputExistsError as err:
+        _fail(str(err))
+    if quiet:
+        typer.echo(str(out_dir))
+        return
+    _print_headlines([result.summary], out_dir, f"{scenario.meta.name} (seed {result.seed})")
+
+
+@app.command("compare")
+def compare_command(
+    files: list[str] = typer.Argument(..., help="Two or more scenario files or bundled names.", show_default=False),
+    out: Path | None = typer.Option(
+        None, "--out", "-o", help="Output folder (default: outputs/compare-<name1>-vs-<name2>...)."),
+    seed: int | None = typer.Option(
+        None, "--seed", min=0, help="One seed for every run (default: each scenario's meta.seed)."),
+    overrides: list[str] | None = typer.Option(None, "--set", help=_SET_HELP + " Applies to every scenario."),
+    force: bool = typer.Option(False, "--force", help="Replace the output folder if it exists."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or table; print only the output folder."),
+) -> None:
+    """Run several scenarios and overlay them; write comparison.csv, compare_*.png and each run's folder."""
+    from marketsim.experiments.compare import (
+        check_distinct_names,
+        compare_scenarios,
+        default_compare_name,
+        write_comparison,
+    )
+    from marketsim.experiments.outputs import OutputExistsError
+
+    if len(files) < 2:
+        _fail(f"compare needs at least two scenarios; got {len(files)} (use `marketsim run` for one)")
+    scenarios = _load_scenarios(files, overrides or [])
+    names = [s.meta.name for s in scenarios]
+    try:
+        check_distinct_names(names)
+    except ValueError as err:
+        _fail(str(err))
+    out_dir = out if out is not None else Path("outputs") / default_compare_name(names)
+    _check_out(out_dir, force)
+    results = compare_scenarios(scenarios, seed=seed, progress=not quiet)
+    try:
+        write_comparison(results, out_dir, force=force)
+    except OutputExistsError as err:
+        _fail(str(err))
+    if quiet:
+        typer.echo(str(out_dir))
+        return
+    _print_headlines([r.summary for r in results], out_dir, "Scenario comparison")
+
+
 # --- research commands (sweep, sensitivity, bench) -----------------------------------------
+
+
+@app.command()
+def bench(
+    sections: list[str] = typer.Argument(None, help="Sections: optimizer, consumers, run, sweep (default all)."),
+) -> None:
+    """Print the performance ratios of DESIGN.md section 6 (a benchmark, not a test)."""
+    from marketsim.bench import main as bench_main
+
+    bench_main(sections or None)
+
+
+# sweep / sensitivity: many runs on dask into a resumable folder (experiments/sweep.py, sensitivity.py).
+
+_WORKERS_HELP = "Local worker processes (default: one per core). Exclusive with --scheduler."
+_SCHEDULER_HELP = "Address of a running dask scheduler, tcp://host:port (workers must see FILE)."
+_SWEEP_OUT_HELP = "Sweep folder; rerun the same command into it to resume (finished runs are skipped)."
+#: Summary numbers shown per configuration after a sweep (means over seeds).
+_SWEEP_COLUMNS = ("final_adoption_share", "largest_N", "cumulative_training_spend", "final_hhi")
+
+
+@contextmanager
+def _research_errors() -> Iterator[None]:
+    """Scenario problems print as the loader words them; other fixable errors as ``error: ...``; all exit 2."""
+    from marketsim.scenario import ScenarioError, exit_on_scenario_error
+
+    with exit_on_scenario_error():
+        try:
+            yield
+        except ScenarioError:
+            raise
+        except (ValueError, FileNotFoundError) as err:
+            _fail(str(err))
+
+
+def _stop_interrupted(stop: BaseException) -> NoReturn:
+    """Ctrl-C: say what was kept and how to resume; exit 130 (the shell's code for SIGINT)."""
+    typer.echo(f"\n{stop}", err=True)
+    raise typer.Exit(code=130)
+
+
+def _report_failures(result: SweepResult) -> None:
+    """Exit 1 if runs failed (after the table), pointing at their records."""
+    failed = result.counts.get("failed", 0)
+    if failed:
+        typer.echo(
+            f"{failed} of {result.total} runs failed; see {result.out_dir / 'failures'}/*.json. "
+            "Rerun the same command to retry them.", err=True)
+        raise typer.Exit(code=1)
+
+
+def _print_sweep(result: SweepResult, keys: list[str]) -> None:
+    """One row per configuration: grid values, finished runs, and mean headline numbers over seeds."""
+    import pandas as pd
+    from rich.console import Console
+    from rich.table import Table
+
+    from marketsim.experiments.run import HEADLINE
+
+    summary = result.summary
+    done = summary[summary["status"] == "done"]
+    metrics = [m for m in _SWEEP_COLUMNS if m in done.columns]
+    groups = summary.groupby(keys, sort=False, dropna=False) if keys else [((), summary)]
+    table = Table(title=f"Sweep: {result.computed} computed, {result.skipped} already done, "
+                        f"{result.failed} failed (means over seeds)")
+    for key in keys:
+        table.add_column(key, justify="right", overflow="fold")
+    table.add_column("runs done", justify="right")
+    for metric in metrics:
+        table.add_column(HEADLINE[metric][0], justify="right", overflow="fold")
+    for values, rows in groups:
+        ok = rows[rows["status"] == "done"]
+        means = [pd.to_numeric(ok[m], errors="coerce").mean() if len(ok) else None for m in metrics]
+        cells = [HEADLINE[m][1](None if v is None or pd.isna(v) else float(v)) for m, v in zip(metrics, means)]
+        key_cells = [str(v) for v in (values if isinstance(values, tuple) else (values,))][: len(keys)]
+        table.add_row(*key_cells, f"{len(ok)}/{len(rows)}", *cells)
+    console = Console()
+    console.print(table)
+    console.print(f"Tables in [bold]{result.out_dir}[/]: runs.parquet (per run per period), "
+                  "summary.parquet (per run)")
+
+
+@app.command("sweep")
+def sweep_command(
+    file: str = typer.Argument(..., help=_FILE_HELP, show_default=False),
+    grid: list[str] | None = typer.Option(
+        None, "--grid", help="key.path=v1,v2,... (repeatable); every combination is run."),
+    seeds: int = typer.Option(1, "--seeds", min=1, help="Seeds per configuration: meta.seed, meta.seed + 1, ..."),
+    workers: int | None = typer.Option(None, "--workers", min=1, help=_WORKERS_HELP),
+    scheduler: str | None = typer.Option(None, "--scheduler", help=_SCHEDULER_HELP),
+    out: Path = typer.Option(..., "--out", "-o", help=_SWEEP_OUT_HELP, show_default=False),
+    overrides: list[str] | None = typer.Option(None, "--set", help=_SET_HELP + " Applies to every run."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or table; print only the folder."),
+) -> None:
+    """Run a scenario over a grid of values x seeds on dask; write runs.parquet and summary.parquet."""
+    from marketsim.experiments.sweep import SweepInterrupted, parse_grid, run_sweep
+    from marketsim.scenario import resolve_scenario_path
+
+    if workers is not None and scheduler is not None:
+        _fail("give either --workers (a local cluster) or --scheduler (a running one), not both")
+    with _research_errors():
+        values = parse_grid(grid or [])
+        try:
+            result = run_sweep(resolve_scenario_path(file), values, seeds, out, workers=workers,
+                               scheduler=scheduler, progress=not quiet, overrides=overrides or [])
+        except SweepInterrupted as stop:
+            _stop_interrupted(stop)
+    if quiet:
+        typer.echo(str(out))
+    else:
+        _print_sweep(result, list(values))
+    _report_failures(result)
+
+
+@app.command("sensitivity")
+def sensitivity_command(
+    file: str = typer.Argument(..., help=_FILE_HELP, show_default=False),
+    params: list[str] = typer.Option(
+        ..., "--param", help="key.path=low:high (repeatable), sampled uniformly.", show_default=False),
+    samples: int = typer.Option(64, "--samples", help="Sobol' base sample N (a power of 2); runs N (k + 2) configurations."),
+    output: str = typer.Option(..., "--output", help="Summary metric, e.g. final_adoption_share.", show_default=False),
+    seeds: int = typer.Option(1, "--seeds", min=1, help="Seeds per configuration (the metric is averaged)."),
+    workers: int | None = typer.Option(None, "--workers", min=1, help=_WORKERS_HELP),
+    scheduler: str | None = typer.Option(None, "--scheduler", help=_SCHEDULER_HELP),
+    out: Path = typer.Option(..., "--out", "-o", help=_SWEEP_OUT_HELP, show_default=False),
+    overrides: list[str] | None = typer.Option(None, "--set", help=_SET_HELP + " Applies to every run."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or table; print only the folder."),
+) -> None:
+    """Sobol' indices (S1, ST) of a summary metric; write sensitivity.csv and sensitivity.png."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from marketsim.experiments.sensitivity import parse_bounds, sobol_sensitivity
+    from marketsim.experiments.sweep import SweepInterrupted
+    from marketsim.scenario import resolve_scenario_path
+
+    if workers is not None and scheduler is not None:
+        _fail("give either --workers (a local cluster) or --scheduler (a running one), not both")
+    with _research_errors():
+        bounds = parse_bounds(params)
+        try:
+            table = sobol_sensitivity(
+                resolve_scenario_path(file), bounds, samples, output, seeds, workers, scheduler,
+                out_dir=out, overrides=overrides or [], progress=not quiet)
+        except SweepInterrupted as stop:
+            _stop_interrupted(stop)
+    if quiet:
+        typer.echo(str(out))
+        return
+    shown = Table(title=f"Sobol' sensitivity of {output} ({samples} x {len(bounds) + 2} configurations, "
+                        f"{seeds} seed(s) each; +/- is the 95% interval)")
+    shown.add_column("parameter")
+    shown.add_column("first order S1", justify="right")
+    shown.add_column("total ST", justify="right")
+    for row in table.itertuples():
+        shown.add_row(row.parameter, f"{row.S1:.3f} +/- {row.S1_conf:.3f}", f"{row.ST:.3f} +/- {row.ST_conf:.3f}")
+    console = Console()
+    console.print(shown)
+    console.print(f"Written to [bold]{out}[/]: sensitivity.csv, sensitivity.png, runs.parquet, summary.parquet")
+
+
 
 
 if __name__ == "__main__":

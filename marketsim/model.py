@@ -39,6 +39,9 @@ MODEL_COLUMNS = ["year", "E", "data_stock", "rho_D", "population", "adopters", "
 FIRM_COLUMNS = ["firm", "strategy", "alive", "N", "D", "loss", "compute", "price", "adopters", "share",
                 "revenue", "serving_cost", "training_cost", "profit", "cash", "training"]
 
+# firms.csv columns whose FirmAgent attribute has another name
+_FIRM_ATTRIBUTES = {"firm": "name", "strategy": "strategy_name"}
+
 
 def _default_scenario() -> Scenario:
     from marketsim.scenario import load_scenario, resolve_scenario_path
@@ -97,7 +100,7 @@ class MarketModel(mesa.Model):
         self._set_period_stats(Offers.none(), np.zeros(0), 0.0, 0.0)
         self.datacollector = mesa.DataCollector(
             model_reporters={name: name for name in MODEL_COLUMNS},
-            agenttype_reporters={FirmAgent: {name: name for name in FIRM_COLUMNS if name != "firm"} | {"firm": "name"}},
+            agenttype_reporters={FirmAgent: {name: _FIRM_ATTRIBUTES.get(name, name) for name in FIRM_COLUMNS}},
         )
 
     # -- helpers the agents use ---------------------------------------------------------------------

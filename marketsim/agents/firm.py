@@ -266,6 +266,10 @@ class FirmAgent(mesa.Agent):
         return self.deployed.compute if self.offering else 0.0
 
     @property
+    def strategy_name(self) -> str:
+        return self.config.strategy
+
+    @property
     def training(self) -> bool:
         return self.pending is not None
 
