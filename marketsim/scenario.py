@@ -55,7 +55,6 @@ __all__ = [
 #: The repository's bundled scenarios (``<repo>/scenarios``), found relative to this package.
 SCENARIO_DIR: Path = Path(__file__).resolve().parent.parent / "scenarios"
 
-Strategy = Literal["profit_optimal", "fixed_growth", "open_weights"]
 ThresholdFamily = Literal["lognormal", "pareto", "loguniform"]
 
 PositiveFloat = Annotated[float, Field(gt=0)]
@@ -227,7 +226,7 @@ class Firm(_Section):
     """
 
     name: Name
-    strategy: Strategy = "profit_optimal"
+    strategy: Name = "profit_optimal"  # a name registered with marketsim.agents.firm.register_strategy
     price: NonNegativeFloat
     cash: float
     credit_limit: float
@@ -525,7 +524,16 @@ def _check_firms(s: Scenario) -> list[_Problem]:
     return problems
 
 
-_CROSS_CHECKS = (_check_time, _check_thresholds, _check_value_exponent, _check_firms)
+def _check_strategies(s: Scenario) -> list[_Problem]:
+    # Strategies are a registry, so that users can add their own (README: writing a firm strategy).
+    from marketsim.agents.firm import STRATEGIES
+
+    allowed = ", ".join(json.dumps(name) for name in STRATEGIES)
+    return [_Problem(f"firms[{i}].strategy", f"must be one of {allowed}", firm.strategy)
+            for i, firm in enumerate(s.firms) if firm.strategy not in STRATEGIES]
+
+
+_CROSS_CHECKS = (_check_time, _check_thresholds, _check_value_exponent, _check_strategies, _check_firms)
 
 
 # --- overrides ------------------------------------------------------------------------------------
