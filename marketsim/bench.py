@@ -11,7 +11,6 @@ from __future__ import annotations
 import statistics
 import sys
 import time
-import tracemalloc
 from typing import Callable
 
 import numpy as np
@@ -67,8 +66,10 @@ def bench_consumers(n: int = 100_000, periods: int = 3) -> dict[str, float]:
     return {"consumers": n, "vectorised_s": vec, "per_agent_s": per_agent, "ratio": per_agent / vec}
 
 
-def bench_run(consumers: int = 1_000_000, firms: int = 5, years: float = 20.0) -> dict[str, float]:
-    """One run of the baseline with ``firms`` firms and ``consumers`` consumers: seconds and peak MB."""
+def _run_once(consumers: int, firms: int, years: float) -> dict[str, float]:
+    """Time one oligopoly run with ``firms`` identical labs; peak resident memory of this process."""
+    import resource
+
     from marketsim.model import MarketModel
     from marketsim.scenario import load_scenario, resolve_scenario_path
 
@@ -77,31 +78,54 @@ def bench_run(consumers: int = 1_000_000, firms: int = 5, years: float = 20.0) -
     template = base.firms[0]
     scenario = base.model_copy(update={"firms": [template.model_copy(update={"name": f"Lab {i + 1}"})
                                                  for i in range(firms)]})
-    tracemalloc.start()
     start = time.perf_counter()
     MarketModel(scenario).run()
     seconds = time.perf_counter() - start
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return {"consumers": consumers, "firms": firms, "years": years, "seconds": seconds, "peak_MB": peak / 2**20}
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    return {"consumers": consumers, "firms": firms, "years": years, "seconds": seconds,
+            "peak_RSS_MB": peak_kib / 1024}
+
+
+def bench_run(consumers: int = 1_000_000, firms: int = 5, years: float = 20.0) -> dict[str, float]:
+    """One 20-year quarterly run with 5 firms and 10^6 consumers: seconds and the process's peak RSS (MB).
+
+    Runs in a fresh interpreter so that the peak memory is this run's (imports included), not the
+    other benchmarks'.
+    """
+    import json
+    import subprocess
+
+    code = f"import json; from marketsim.bench import _run_once; print(json.dumps(_run_once({consumers}, {firms}, {years})))"
+    out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def bench_sweep(runs: int = 8) -> dict[str, float]:
-    """Sweep throughput (runs per second) with 1 and 2 Dask workers on a small configuration."""
+    """Sweep throughput (runs per second) with 1 and 2 Dask worker processes on the baseline (10 years).
+
+    Each cluster is started and warmed up (workers import marketsim) before the clock starts, so
+    the figure is the steady-state throughput a long sweep sees.
+    """
     import tempfile
     from pathlib import Path
+
+    from dask.distributed import LocalCluster
 
     from marketsim.experiments.sweep import run_sweep
     from marketsim.scenario import resolve_scenario_path
 
     path = resolve_scenario_path("baseline")
-    grid = {"consumers.count": [20_000], "meta.years": [10]}
+    grid = {"meta.years": [10]}
     rates = {}
     for workers in (1, 2):
-        with tempfile.TemporaryDirectory() as tmp:
-            start = time.perf_counter()
-            run_sweep(path, grid, seeds=list(range(runs)), out_dir=Path(tmp) / "sweep", workers=workers,
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
+                tempfile.TemporaryDirectory() as tmp:
+            warm = list(range(1000, 1000 + workers))
+            run_sweep(path, grid, seeds=warm, out_dir=Path(tmp) / "warm", scheduler=cluster.scheduler_address,
                       progress=False)
+            start = time.perf_counter()
+            run_sweep(path, grid, seeds=list(range(runs)), out_dir=Path(tmp) / "sweep",
+                      scheduler=cluster.scheduler_address, progress=False)
             rates[workers] = runs / (time.perf_counter() - start)
     return {"runs": runs, "runs_per_s_1_worker": rates[1], "runs_per_s_2_workers": rates[2],
             "speedup": rates[2] / rates[1]}

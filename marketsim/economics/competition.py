@@ -16,6 +16,7 @@ takes it unchanged (a myopic best response to rivals' current models).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 from numpy.typing import ArrayLike
@@ -62,14 +63,22 @@ class ResidualDemand(Demand):
         return cls(M=base.M, price=own_price, kappa=base.kappa, R_ref=base.R_ref, saturating=base.saturating,
                    base=base, rival_R=rival_R, rival_shift=rival_shift, own_shift=own_shift, lam=lam)
 
+    @cached_property
+    def _rivals(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Rivals sorted by loss: ln R_j, utility shifts, and market adopters n(R_j) (people)."""
+        assert self.base is not None
+        order = np.argsort(self.rival_R)
+        b = np.log(np.asarray(self.rival_R, dtype=float)[order])
+        shift = np.asarray(self.rival_shift, dtype=float)[order]
+        with np.errstate(divide="ignore", over="ignore"):
+            n_b = np.exp(self.base.log_adopters(b))
+        return b, shift, n_b
+
     def _segments(self, lnR: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Adopters and d adopters / d ln R (people) for an array of own ln R."""
         base = self.base
         assert base is not None
-        order = np.argsort(self.rival_R)
-        b = np.log(np.asarray(self.rival_R, dtype=float)[order])
-        shift = np.asarray(self.rival_shift, dtype=float)[order]
-        bounds = np.concatenate([[-np.inf], b, [np.inf]])
+        b, shift, n_b = self._rivals
         u_own = -lnR + self.own_shift
         n_own = np.zeros_like(lnR)
         dn_own = np.zeros_like(lnR)
@@ -77,18 +86,23 @@ class ResidualDemand(Demand):
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             n_here = np.exp(base.log_adopters(lnR))
             dn_here = n_here * base.dlog_adopters(lnR)
+            n_lower = n_here  # n(max(lnR, b_0)) with b_0 = -inf
             for i in range(len(b) + 1):
                 if i > 0:
                     S = S + np.exp(np.minimum((-b[i - 1] + shift[i - 1] - u_own) / self.lam, 700.0))
                 share = 1.0 / (1.0 + S)
-                lower, upper = np.maximum(lnR, bounds[i]), np.maximum(lnR, bounds[i + 1])
-                n_lower = np.exp(base.log_adopters(lower))
-                n_upper = np.where(np.isinf(upper), 0.0, np.exp(base.log_adopters(upper)))
+                # n(max(lnR, b_{i+1})): the market above the segment's upper end (0 above the last)
+                n_upper = np.where(lnR < b[i], n_b[i], n_here) if i < len(b) else 0.0
                 mass = np.maximum(n_lower - n_upper, 0.0)
                 n_own += mass * share
-                inside = (lnR >= bounds[i]) & (lnR < bounds[i + 1])
+                lower = -np.inf if i == 0 else b[i - 1]
+                upper = np.inf if i == len(b) else b[i]
+                inside = (lnR >= lower) & (lnR < upper)
                 dn_own += np.where(inside, dn_here * share, 0.0) - mass * share * (1.0 - share) / self.lam
-        return np.nan_to_num(n_own), np.nan_to_num(dn_own)
+                n_lower = n_upper
+        n_own = np.where(np.isfinite(n_own), n_own, 0.0)
+        dn_own = np.where(np.isfinite(dn_own), dn_own, 0.0)
+        return n_own, dn_own
 
     def log_adopters(self, lnR: ArrayLike) -> np.ndarray:
         n, _ = self._segments(np.asarray(lnR, dtype=float))
