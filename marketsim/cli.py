@@ -29,22 +29,10 @@ app = typer.Typer(
 # --- economics commands (theory, optimize) -------------------------------------------------
 
 
-def _econ_error(message: str) -> None:
+def _fail(message: str) -> NoReturn:
+    """Print ``error: message`` to stderr and exit with status 2 (a problem the user can fix)."""
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code=2)
-
-
-def _json_safe(value):
-    """Replace non-finite floats by None so the output is strict JSON."""
-    import math
-
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_safe(v) for v in value]
-    return value
 
 
 @app.command()
@@ -61,6 +49,7 @@ def theory(
 
     from marketsim.economics import VARIANTS, elasticities, get_variant
     from marketsim.economics.statics import CLAIM_TEXT
+    from marketsim.experiments.run import json_safe
 
     console = Console()
     if list_variants:
@@ -75,10 +64,10 @@ def theory(
     try:
         chosen = get_variant(variant)
     except ValueError as exc:
-        _econ_error(str(exc))
+        _fail(str(exc))
     report = elasticities(chosen)
     if as_json:
-        typer.echo(json.dumps(_json_safe(report.as_json()), indent=2))
+        typer.echo(json.dumps(json_safe(report.as_json()), indent=2))
         return
 
     def fmt(slope) -> str:
@@ -124,15 +113,16 @@ def optimize_command(
     from rich.table import Table
 
     from marketsim.economics import get_variant, optimize
+    from marketsim.experiments.run import json_safe
 
     try:
         chosen = get_variant(variant)
         opt = optimize(chosen.law, chosen.demand, E, T=chosen.T, c_D=chosen.c_D, D_bar=D_bar,
                        closure=chosen.closure, rho_D=rho_D)  # type: ignore[arg-type]
     except ValueError as exc:
-        _econ_error(str(exc))
+        _fail(str(exc))
     if as_json:
-        typer.echo(json.dumps(_json_safe({"variant": chosen.name, "E": E, "D_bar": D_bar, **opt.as_dict()}),
+        typer.echo(json.dumps(json_safe({"variant": chosen.name, "E": E, "D_bar": D_bar, **opt.as_dict()}),
                               indent=2))
         return
     units = {"N": "parameters", "D": "tokens", "loss": "nats/token", "R": "nats/token", "adopters": "people",
@@ -201,12 +191,6 @@ def _display_path(path: Path) -> str:
 
 
 # run / compare: one scenario -> a results folder; several -> an overlay folder (experiments/).
-
-
-def _fail(message: str) -> NoReturn:
-    """Print ``error: message`` to stderr and exit with status 2 (a problem the user can fix)."""
-    typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code=2)
 
 
 def _load_scenarios(files: list[str], overrides: list[str]) -> list[Scenario]:
