@@ -467,5 +467,55 @@ def sensitivity_command(
 
 
 
+# --- playground (the browser page of marketsim/app.py) -------------------------------------
+
+# Environment variables marketsim/app.py reads (its SCENARIO_ENV and OVERRIDES_ENV); spelled out
+# here so that starting the server does not import solara and build the page twice.
+_PLAYGROUND_SCENARIO_ENV = "MARKETSIM_PLAYGROUND_SCENARIO"
+_PLAYGROUND_OVERRIDES_ENV = "MARKETSIM_PLAYGROUND_SET"
+
+
+def _solara_argv(port: int, host: str, open_browser: bool) -> list[str]:
+    """``solara run marketsim.app`` in production mode, without solara's version check on PyPI."""
+    import sys
+
+    return [sys.executable, "-m", "solara", "run", "marketsim.app", "--host", host, "--port", str(port),
+            "--production", "--no-check-version", "--open" if open_browser else "--no-open"]
+
+
+@app.command("playground")
+def playground_command(
+    file: str = typer.Argument("baseline", help=_FILE_HELP),
+    port: int = typer.Option(8765, "--port", min=0, max=65535, help="Port to serve on (0: any free port)."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on (default: this machine only)."),
+    overrides: list[str] | None = typer.Option(None, "--set", help=_SET_HELP),
+    open_browser: bool = typer.Option(False, "--open/--no-open", help="Open the page in a web browser."),
+) -> None:
+    """Serve the interactive playground (Mesa SolaraViz) for a scenario: sliders, live plots, compare."""
+    import importlib.util
+    import json
+    import os
+    import subprocess
+
+    from marketsim.scenario import resolve_scenario_path
+
+    if importlib.util.find_spec("solara") is None:
+        _fail('the playground needs the app extra: pip install -e ".[app]"')
+    (scenario,) = _load_scenarios([file], overrides or [])  # a bad file exits 2 before any server starts
+    env = {
+        **os.environ,
+        _PLAYGROUND_SCENARIO_ENV: str(resolve_scenario_path(file).resolve()),
+        _PLAYGROUND_OVERRIDES_ENV: json.dumps(overrides or []),
+        "SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False",  # no usage reports leave the machine
+    }
+    where = f"http://{host}:{port}" if port else f"{host}, on a free port (solara prints it)"
+    typer.echo(f"marketsim playground: {scenario.meta.name} at {where}; Ctrl+C stops it.")
+    argv = _solara_argv(port, host, open_browser)
+    if os.name == "posix":
+        # The server replaces this process, so Ctrl+C and a kill reach it directly (no orphan).
+        os.execve(argv[0], argv, env)
+    raise typer.Exit(code=subprocess.call(argv, env=env))
+
+
 if __name__ == "__main__":
     app()

@@ -37,7 +37,7 @@ MODEL_COLUMNS = ["year", "E", "data_stock", "rho_D", "population", "adopters", "
                  "training_spend", "training_spend_annual", "largest_N", "largest_D", "best_loss", "hhi",
                  "consumer_surplus", "firms_alive", "mean_price"]
 FIRM_COLUMNS = ["firm", "strategy", "alive", "N", "D", "loss", "compute", "price", "adopters", "share",
-                "revenue", "serving_cost", "training_cost", "profit", "cash", "training"]
+                "revenue", "serving_cost", "training_cost", "fixed_cost", "profit", "cash", "training"]
 
 # firms.csv columns whose FirmAgent attribute has another name
 _FIRM_ATTRIBUTES = {"firm": "name", "strategy": "strategy_name"}
@@ -177,7 +177,8 @@ class MarketModel(mesa.Model):
         self.training_spend = spend
         per_year = max(int(round(1 / self.period_years)), 1)
         self.training_spend_annual = float(sum(self._spend_history[-per_year:]))
-        on_sale = [f for f in self.firms if f.offering]
+        # the models consumers chose from this period, including a firm's that exited in accounting
+        on_sale = [f for f in self.firms if f.unique_id in offers.firm_ids]
         self.largest_N = max((f.deployed.N for f in on_sale), default=0.0)
         self.largest_D = max((f.deployed.D for f in on_sale), default=0.0)
         self.best_loss = min((f.deployed.loss for f in on_sale), default=float("nan"))

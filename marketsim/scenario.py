@@ -217,6 +217,7 @@ class Firm(_Section):
         retrain_every_periods: periods between model generations.
         training_lag_periods: periods between starting and releasing a model.
         horizon_periods: periods over which a new model's profit is evaluated.
+        fixed_cost_per_period: dollars per period the firm pays whatever it sells (staff, overheads).
         entry_year: calendar year of entry (None: present from the start).
         growth_factor_per_year: fixed_growth: multiplicative growth of training spend per year.
         initial_spend: fixed_growth: first training spend (dollars).
@@ -233,6 +234,7 @@ class Firm(_Section):
     retrain_every_periods: Annotated[int, Field(gt=0)] = 4  # assumption; LOH23: 250-1000 days between generations
     training_lag_periods: Annotated[int, Field(ge=0)] = 1  # assumption
     horizon_periods: Annotated[int, Field(gt=0)] = 8  # assumption: two years of quarters
+    fixed_cost_per_period: NonNegativeFloat = 0.0  # dollars per period (staff etc.); COT24: R&D staff 29-49% of development cost
     entry_year: float | None = None
     growth_factor_per_year: Factor = 2.4  # COT24: frontier training cost grows 2.4x per year
     initial_spend: PositiveFloat = 1e8  # assumption; order of COT24 frontier costs (GPT-4 ~4e7)

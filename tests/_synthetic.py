@@ -14,15 +14,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-MODEL_COLUMNS = [
-    "step", "year", "E", "data_stock", "rho_D", "population", "adopters", "adoption_share",
-    "training_spend", "training_spend_annual", "largest_N", "largest_D", "best_loss", "hhi",
-    "consumer_surplus", "firms_alive", "mean_price",
-]
-FIRM_COLUMNS = [
-    "step", "year", "firm", "strategy", "alive", "N", "D", "loss", "compute", "price", "adopters",
-    "share", "revenue", "serving_cost", "training_cost", "profit", "cash", "training",
-]
+import marketsim.model as _model
+
+# The documented columns, from the model that writes them (docs/architecture.md).
+MODEL_COLUMNS = ["step", *_model.MODEL_COLUMNS]
+FIRM_COLUMNS = ["step", "year", *_model.FIRM_COLUMNS]
 
 
 @dataclass
@@ -97,7 +93,7 @@ def make_tables(spec: SyntheticSpec | None = None) -> tuple[pd.DataFrame, pd.Dat
             "alive": r["alive"], "N": r["N"], "D": r["D"], "loss": r["loss"],
             "compute": r["compute"], "price": r["price"], "adopters": adopters, "share": share,
             "revenue": revenue, "serving_cost": serving, "training_cost": r["training_cost"],
-            "profit": profit, "cash": cash, "training": r["training"],
+            "fixed_cost": 0.0, "profit": profit, "cash": cash, "training": r["training"],
         }))
     firms = pd.concat(firm_frames).sort_values(["step", "firm"], kind="stable").reset_index(drop=True)
     firms = firms[FIRM_COLUMNS]

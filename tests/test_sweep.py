@@ -53,7 +53,7 @@ def toy_run(scenario_path: str, overrides: Sequence[str], seed: int) -> tuple[pd
                 break
             time.sleep(0.02)
         os.kill(toy["pid"], signal.SIGINT)
-        time.sleep(1.0)  # still running when the parent is interrupted, so it is not saved
+        time.sleep(5.0)  # still running when the parent is interrupted (even on a loaded machine), so not saved
     level = sum(v for v in params.values() if isinstance(v, int | float) and not isinstance(v, bool))
     steps = pd.RangeIndex(5)
     table = pd.DataFrame({"step": steps, "year": 2025 + steps / 4, "value": level * steps + seed})

@@ -58,6 +58,11 @@ class TrainedModel:
 
 STRATEGIES: dict[str, type["Strategy"]] = {}
 
+_SPEND_TOLERANCE = 1e-9
+"""Relative rounding slack on the credit line: a plan may cost this much more than ``max_spend``
+(the optimizer's budget bound is met only to rounding), and spending the line to the last cent must
+not count as falling below the credit limit."""
+
 
 def register_strategy(name: str) -> Callable[[type["Strategy"]], type["Strategy"]]:
     """Class decorator: make a Strategy selectable as ``strategy = name`` in scenario files."""
@@ -113,25 +118,45 @@ class ProfitOptimal(Strategy):
                 own_price=base.price, own_shift=-ps * firm.price, lam=model.scenario.market.logit_lambda)
             best = optimize(model.law, residual, world.E, warm_start=warm, **kwargs)
             chosen = _damped(model, residual, best, mono, model.scenario.market.damping, kwargs)
-        if not chosen.trains:
+        if not chosen.trains or not _beats_current(firm, chosen, residual if rivals else base, kwargs):
             return None
         return Plan(N=chosen.N, D=chosen.D)
 
 
+def _beats_current(firm: "FirmAgent", chosen: Optimum, demand, kwargs: dict) -> bool:
+    """Whether training ``chosen`` earns more over the horizon than keeping the deployed model.
+
+    The deployed model's training cost is sunk, so it is compared on revenue minus serving cost
+    alone; a new model must beat that net of its own training cost (DESIGN.md section 4).
+    """
+    current = firm.deployed
+    if current is None:
+        return True
+    from marketsim.economics import evaluate
+
+    model = firm.model
+    keep = evaluate(model.law, demand, model.state.E, current.N, current.D, T=kwargs["T"], c_D=0.0,
+                    rho_D=model.state.rho_D)
+    return chosen.profit > keep.revenue - keep.serving_cost
+
+
 def _damped(model: "MarketModel", residual: ResidualDemand, best: Optimum, mono: Optimum, theta: float,
             kwargs: dict) -> Optimum:
-    """Partial adjustment: ln C moves from the monopoly optimum a fraction theta toward the best response.
+    """Partial adjustment: ln N and ln D, hence ln C, move from the monopoly optimum a fraction theta
+    toward the best response.
 
-    The split of compute between N and D follows the best response. Damping keeps sequential best
-    responses from overshooting (theory.md section 7: theta = 0.5); if the damped model would lose
-    money against the rivals the undamped best response is used.
+    Damping keeps sequential best responses from overshooting (theory.md section 7: theta = 0.5); if
+    the damped model would lose money against the rivals the undamped best response is used.
+    Interpolating ln N and ln D separately keeps every constraint both optima meet (D <= D_bar,
+    N <= N_match(D), the budget): each is a half-plane in (ln N, ln D). Scaling N and D by one factor
+    instead would push a capped D below the data stock, or N above N_match.
     """
     if not best.trains or not mono.trains or theta >= 1.0:
         return best
     from marketsim.economics import evaluate
 
-    shift = (1.0 - theta) * (np.log(mono.compute) - np.log(best.compute)) / 2.0
-    N, D = best.N * np.exp(shift), best.D * np.exp(shift)
+    N = float(np.exp(theta * np.log(best.N) + (1.0 - theta) * np.log(mono.N)))
+    D = float(np.exp(theta * np.log(best.D) + (1.0 - theta) * np.log(mono.D)))
     if kwargs.get("D_bar") is not None:
         D = min(D, kwargs["D_bar"])
     if kwargs.get("max_spend") is not None:
@@ -202,7 +227,7 @@ class FirmAgent(mesa.Agent):
         deployed: the released model on sale (None before the first release).
         pending: the model in training and its release step (None if none).
         alive: False once the firm has exited.
-        Per-period accounting (dollars this period): revenue, serving_cost, training_cost, profit;
+        Per-period accounting (dollars this period): revenue, serving_cost, training_cost, fixed_cost, profit;
         adopters (people) and share (of all adopters).
     """
 
@@ -222,14 +247,17 @@ class FirmAgent(mesa.Agent):
         self.pending: TrainedModel | None = None
         self.alive = True
         self.followed_release: int | None = None
-        # Stagger retraining cycles so that firms do not all move in the same period.
+        self.exit_step: int | None = None
+        # Stagger retraining cycles so that firms do not all move in the same period: after its first
+        # model, firm number `order` retrains `stagger` periods early once.
         n = max(len(model.scenario.firms), 1)
-        self.last_start = -self.retrain_every + (order * self.retrain_every) // n
+        self.stagger = (order * self.retrain_every) // n
+        self.last_start = -self.retrain_every
         self._reset_period()
 
     # -- state -----------------------------------------------------------------------------------
     def _reset_period(self) -> None:
-        self.revenue = self.serving_cost = self.training_cost = self.profit = 0.0
+        self.revenue = self.serving_cost = self.training_cost = self.fixed_cost = self.profit = 0.0
         self.adopters = self.share = 0.0
 
     @property
@@ -250,20 +278,26 @@ class FirmAgent(mesa.Agent):
 
     # table columns ------------------------------------------------------------------------------
     @property
+    def _sold(self) -> TrainedModel | None:
+        # The exit period still shows the model: it had adopters and revenue that period.
+        exiting = self.exit_step is not None and self.exit_step == self.model.steps
+        return self.deployed if self.offering or exiting else None
+
+    @property
     def N(self) -> float:
-        return self.deployed.N if self.offering else 0.0
+        return self._sold.N if self._sold else 0.0
 
     @property
     def D(self) -> float:
-        return self.deployed.D if self.offering else 0.0
+        return self._sold.D if self._sold else 0.0
 
     @property
     def loss(self) -> float:
-        return self.deployed.loss if self.offering else float("nan")
+        return self._sold.loss if self._sold else float("nan")
 
     @property
     def compute(self) -> float:
-        return self.deployed.compute if self.offering else 0.0
+        return self._sold.compute if self._sold else 0.0
 
     @property
     def strategy_name(self) -> str:
@@ -280,17 +314,20 @@ class FirmAgent(mesa.Agent):
         if not self.active or not self.strategy.due(self):
             return
         plan = self.strategy.plan(self)
-        if plan is None:
-            return
         model = self.model
+        if plan is None:
+            # Nothing worth training now: look again at the next point of the retraining cycle.
+            self.last_start = model.steps
+            return
         cost = 6.0 * plan.N * plan.D / model.state.E
-        if cost > self.max_spend * (1 + 1e-9):
+        if cost > self.max_spend * (1 + _SPEND_TOLERANCE):
             return
         R = float(model.law.reducible_loss(plan.N, plan.D, rho_D=model.state.rho_D))
         # Firms enter the simulation with their first model ready (the market exists at start).
-        lag = 0 if self.deployed is None and model.steps <= 1 else self.config.training_lag_periods
+        first = self.deployed is None and model.steps <= 1
+        lag = 0 if first else self.config.training_lag_periods
         self.pending = TrainedModel(N=plan.N, D=plan.D, R=R, loss=model.law.E0 + R, release_step=model.steps + lag)
-        self.last_start = model.steps
+        self.last_start = model.steps - (self.stagger if first else 0)
         self.training_cost = cost
         self.cash -= cost
 
@@ -309,8 +346,11 @@ class FirmAgent(mesa.Agent):
             value = model.value_per_adopter(self.price, self.deployed.R)
             self.revenue = adopters * value
             self.serving_cost = adopters * 2.0 * self.deployed.N * model.scenario.consumers.tokens_per_adopter_per_period / model.state.E
-        self.profit = self.revenue - self.serving_cost - self.training_cost
-        self.cash += self.revenue - self.serving_cost
-        if self.cash < self.config.credit_limit:
+        self.fixed_cost = self.config.fixed_cost_per_period
+        self.profit = self.revenue - self.serving_cost - self.training_cost - self.fixed_cost
+        self.cash += self.revenue - self.serving_cost - self.fixed_cost
+        slack = _SPEND_TOLERANCE * max(abs(self.config.credit_limit), self.training_cost)
+        if self.cash < self.config.credit_limit - slack:
             self.alive = False
             self.pending = None
+            self.exit_step = model.steps
