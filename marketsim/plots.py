@@ -353,13 +353,21 @@ def plot_training_spend(
     stall_year: float | None = None,
     path: Path | str | None = None,
 ) -> Figure:
-    """Industry training spend in dollars per year (``training_spend_annual``), log scale."""
-    _require(model, ["year", "training_spend_annual"], "model")
+    """Industry training spend per calendar year (dollars, bars, log scale) and its running total.
+
+    Bars rather than a line: firms train a new generation every year or two, so some years have
+    no spend at all, which a log-scale line would hide as gaps.
+    """
+    _require(model, ["year", "training_spend"], "model")
     fig, (ax,) = _new_figure(size=(8.0, 4.8))
-    spend = model["training_spend_annual"].to_numpy(dtype=float)
-    ax.plot(model["year"], _positive(spend), color="tab:red", linewidth=1.8,
-            label="industry training spend")
-    _set_log(ax, spend, "$")
+    calendar = np.floor(model["year"].to_numpy(dtype=float))
+    per_year = pd.Series(model["training_spend"].to_numpy(dtype=float)).groupby(calendar).sum()
+    ax.bar(per_year.index + 0.5, _positive(per_year.to_numpy()), width=0.8, color="tab:red", alpha=0.8,
+           label="training spend in the year")
+    cumulative = model["training_spend"].to_numpy(dtype=float).cumsum()
+    ax.plot(model["year"], _positive(cumulative), color="0.25", linewidth=1.5, linestyle="--",
+            label="cumulative since start")
+    _set_log(ax, np.concatenate([per_year.to_numpy(), cumulative]), "$")
     _style_axes(ax, "Training spend (USD per year)")
     _mark_stall(ax, stall_year)
     ax.legend(loc="upper left")
@@ -482,12 +490,20 @@ class _Panel:
     ylabel: str
     scale: str  # "log", "linear" or "percent"
     prefix: str = ""
+    cumulative: bool = False  # plot the running total of the column
+
+    def values(self, model: pd.DataFrame) -> np.ndarray:
+        """The plotted series of one scenario."""
+        y = model[self.column].to_numpy(dtype=float)
+        return y.cumsum() if self.cumulative else y
 
 
 _ADOPTION = _Panel("adoption_share", "Adoption share", "Adoption share (% of population)", "percent")
 _LARGEST_N = _Panel("largest_N", "Largest model", "Largest model N (parameters)", "log")
-_SPEND = _Panel("training_spend_annual", "Industry training spend", "Training spend (USD per year)",
-                "log", "$")
+# Cumulative, not per year: generations come every year or two, and a per-year line on a log
+# scale would break into gaps in the years without a training run.
+_SPEND = _Panel("training_spend", "Cumulative training spend", "Cumulative training spend (USD)",
+                "log", "$", cumulative=True)
 _HHI = _Panel("hhi", "Market concentration", "HHI (sum of squared shares, 0-1)", "linear")
 
 
@@ -502,7 +518,7 @@ def _draw_overlay(
     values = []
     for name, model in models.items():
         _require(model, ["year", panel.column], f"model ({name})")
-        y = model[panel.column].to_numpy(dtype=float)
+        y = panel.values(model)
         if panel.scale == "percent":
             y = 100.0 * y
         elif panel.scale == "log":
@@ -575,7 +591,7 @@ def plot_compare_training_spend(
     stall_years: Mapping[str, float | None] | None = None,
     path: Path | str | None = None,
 ) -> Figure:
-    """Industry training spend (dollars per year, log scale) per scenario."""
+    """Cumulative industry training spend (dollars, log scale) per scenario."""
     return _overlay_figure(models, _SPEND, stall_years, path)
 
 

@@ -158,7 +158,7 @@ def two_runs() -> dict[str, pd.DataFrame]:
     [
         (plots.plot_compare_adoption, "Adoption share (% of population)", "linear"),
         (plots.plot_compare_model_size, "Largest model N (parameters)", "log"),
-        (plots.plot_compare_training_spend, "Training spend (USD per year)", "log"),
+        (plots.plot_compare_training_spend, "Cumulative training spend (USD)", "log"),
         (plots.plot_compare_hhi, "HHI (sum of squared shares, 0-1)", "linear"),
     ],
 )
@@ -185,7 +185,7 @@ def test_overview_is_a_2x2_dashboard_with_one_legend(two_runs, tmp_path):
     fig = plots.plot_compare_overview(two_runs, path=tmp_path / "o.png")
     assert len(fig.axes) == 4
     assert [ax.get_title() for ax in fig.axes] == [
-        "Adoption share", "Largest model", "Industry training spend", "Market concentration"]
+        "Adoption share", "Largest model", "Cumulative training spend", "Market concentration"]
     assert [ax.get_yscale() for ax in fig.axes] == ["linear", "log", "log", "linear"]
     assert [t.get_text() for t in fig.legends[0].get_texts()] == ["baseline", "stall2030"]
     assert (tmp_path / "o.png").read_bytes()[:8] == PNG_MAGIC

@@ -129,7 +129,7 @@ def differences_from_baseline(name: str) -> dict[str, Any]:
     ("name", "expected"),
     [
         ("hardware_stall", {"hardware.stall_year": 2030}),  # growth_after_stall 1.0 is also the default
-        ("data_wall", {"data.stock_tokens": 3e13, "data.stock_growth_per_year": 1.0}),
+        ("data_wall", {"data.stock_growth_per_year": 1.0}),
         ("saturating_demand", {"consumers.value_exponent": 0.0}),
     ],
 )
