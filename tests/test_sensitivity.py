@@ -218,3 +218,21 @@ def test_cli_rejects_bad_param_and_samples(tmp_path: Path, scenario: Path) -> No
     assert "error: --param 'hardware.growth_per_year=2:1': need finite low < high" in bad.output
     odd = CliRunner().invoke(app, [*base, "--param", "a.b=0:1", "--samples", "10"])
     assert odd.exit_code == 2 and "samples must be a power of 2 (>= 2), got 10" in odd.output
+
+
+@pytest.mark.slow
+def test_real_model_ranks_a_parameter_that_does_not_enter_it_last(tmp_path: Path, scheduler: str) -> None:
+    """On the baseline (one firm), switching cost never enters a choice: a consumer can only switch
+    between two firms' models. Its total Sobol' index is ~0 and it ranks last; hardware growth matters."""
+    from marketsim.scenario import resolve_scenario_path
+
+    bounds = {"hardware.growth_per_year": (1.1, 1.7), "firms.0.price": (0.7, 1.5),
+              "consumers.switching_cost": (0.0, 2.0)}
+    table = sobol_sensitivity(
+        resolve_scenario_path("baseline"), bounds, 8, "cumulative_training_spend", seeds=[0],
+        scheduler=scheduler, out_dir=tmp_path / "real", progress=False,
+        overrides=["meta.years=3", "consumers.count=300"])
+    indices = table.set_index("parameter")
+    assert table["parameter"].iloc[-1] == "consumers.switching_cost"
+    assert abs(indices.loc["consumers.switching_cost", "ST"]) < 1e-9
+    assert indices.loc["hardware.growth_per_year", "ST"] > 0.05
