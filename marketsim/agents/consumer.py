@@ -110,11 +110,12 @@ class Offers:
         choice = np.asarray(choice, dtype=np.int64)
         if len(self.firm_ids) == 0:
             return np.full(choice.shape, NO_CHOICE, dtype=np.int64)
-        # One vectorised binary search instead of a pass over the population per firm.
-        order = np.argsort(self.firm_ids)
-        sorted_ids = self.firm_ids[order]
-        at = np.minimum(np.searchsorted(sorted_ids, choice), len(sorted_ids) - 1)
-        return np.where(sorted_ids[at] == choice, order[at], NO_CHOICE).astype(np.int64)
+        # A lookup table indexed by firm id + 1 (ids are small: mesa unique_ids), one gather for the
+        # whole population; ids above the largest offered one land on the table's last slot (-1).
+        top = int(self.firm_ids.max())
+        table = np.full(top + 3, NO_CHOICE, dtype=np.int64)
+        table[self.firm_ids + 1] = np.arange(len(self.firm_ids))
+        return table[np.minimum(choice, top + 1) + 1]
 
     def index_of(self, choice: np.ndarray) -> np.ndarray:
         """Like :meth:`positions`, but a choice naming a firm not on offer (a stale choice) raises
@@ -371,15 +372,15 @@ class ConsumerPopulation:
         _check_nonneg("price_sensitivity", price_sensitivity)
         if price_sensitivity == 0:
             return float("nan")
-        total = 0.0
-        for start in self._blocks():
-            block = slice(start, start + self.chunk_size)
-            idx = offers.index_of(self.choice[block])
-            using = idx != NO_CHOICE
-            k = idx[using]
-            total += _surplus_terms(self._log_tau[block][using], offers.R[k], offers.price[k],
-                                    price_sensitivity)
-        return total
+        # The sum splits into a part over consumers (ln tau) and a part over firms (counts x
+        # (ln R / price_sensitivity + price)): one pass over the population instead of a lookup each.
+        using = self.choice != NO_CHOICE
+        counts = self.counts(offers.firm_ids)
+        if counts.sum() != np.count_nonzero(using):
+            offers.index_of(self.choice)  # raises, naming the stale firm ids
+        log_tau_sum = float(np.sum(self._log_tau, where=using))
+        per_firm = np.log(offers.R) / price_sensitivity + offers.price
+        return log_tau_sum / price_sensitivity - float(np.dot(counts, per_firm))
 
 
 class ConsumerAgent(mesa.Agent):
