@@ -517,5 +517,121 @@ def playground_command(
     raise typer.Exit(code=subprocess.call(argv, env=env))
 
 
+# --- validation commands (validate-history, trends, report) ----------------------------------
+
+
+@app.command("validate-history")
+def validate_history_command(
+    scenario: str = typer.Option("historical", "--scenario", help="Scenario file or bundled name covering 2022-2025."),
+    seed: int | None = typer.Option(None, "--seed", min=0, help="Random seed (default: the scenario's meta.seed)."),
+    overrides: list[str] | None = typer.Option(None, "--set", help=_SET_HELP),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
+    calibrate: bool = typer.Option(
+        False, "--calibrate", help="Re-tune median threshold, sigma and price to the calibration targets "
+                                   "and print them (about a minute), instead of validating."),
+) -> None:
+    """Run the historical scenario and set its frontier training runs against the published trends."""
+    import json
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from marketsim.experiments import validation as val
+    from marketsim.experiments.run import json_safe
+
+    (loaded,) = _load_scenarios([scenario], overrides or [])
+    if calibrate:
+        with _research_errors():
+            tuned = val.calibrate_history(loaded)
+        if as_json:
+            typer.echo(json.dumps(json_safe({"values": tuned.values, "targets": tuned.targets,
+                                              "converged": tuned.converged}), indent=2))
+            return
+        for key, (want, got) in tuned.targets.items():
+            typer.echo(f"{key}: target {want:.4g}, stand-in firm {got if got is None else format(got, '.4g')}")
+        typer.echo("tuned: " + " ".join(f"--set {o}" for o in tuned.overrides))
+        return
+    with _research_errors():
+        report = val.validate_history(loaded, seed=seed)
+    if as_json:
+        typer.echo(json.dumps(report.as_json(), indent=2))
+        return
+    table = Table(title=f"{report.scenario.meta.name} (seed {report.seed}) vs the published record")
+    for column in ("quantity", "record", "interval", "simulated", "verdict", "source"):
+        table.add_column(column, overflow="fold")
+    for row in report.rows:
+        key = row.target.key
+        style = {True: "green", False: "red", None: "yellow"}[row.inside]
+        table.add_row(row.target.label, val._fmt(key, row.target.value), val._interval(key, row.target),
+                      val._fmt(key, row.simulated), f"[{style}]{row.verdict}[/]", row.target.source)
+    console = Console()
+    console.print(table)
+    for row in report.rows:
+        if row.note:
+            console.print(f"- {row.target.label}: {row.note}")
+
+
+@app.command("trends")
+def trends_command(
+    variants: list[str] | None = typer.Option(None, "--variant", help="Variant (repeatable; default: all, see `theory --list-variants`)."),
+    hardware_growth: float = typer.Option(10**0.14, "--hardware-growth", help="Growth of FLOP per dollar per year (COT24: 0.14 OOM/yr = 1.38)."),
+    algorithmic_growth: float = typer.Option(2.8, "--algorithmic-growth", help="Compute-equivalent algorithmic progress per year (HO24: 2.8)."),
+    rho_d_share: float = typer.Option(0.5, "--rho-d-share", help="Share of algorithmic progress in data efficiency rho_D (rest: rho_N)."),
+    band: bool = typer.Option(False, "--band", help="Also solve at the ends of HO24's CI on algorithmic progress."),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
+) -> None:
+    """Profit-optimal growth of training spend per year for each variant, vs the observed 2.4x/yr."""
+    import json
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from marketsim.economics.trends import TrendInputs, trend_table
+    from marketsim.experiments.run import json_safe
+
+    with _research_errors():
+        inputs = TrendInputs(hardware_growth=hardware_growth, algorithmic_growth=algorithmic_growth,
+                             rho_D_share=rho_d_share)
+        result = trend_table(variants or None, inputs, band=band)
+    if as_json:
+        typer.echo(json.dumps(json_safe({"inputs": {"hardware_growth": hardware_growth, "algorithmic_growth": algorithmic_growth,
+                                                     "rho_D_share": rho_d_share, "observed": inputs.observed,
+                                                     "observed_ci": list(inputs.observed_ci)},
+                                          "results": [r.as_dict() for r in result.results]}), indent=2))
+        return
+    lo, hi = inputs.observed_ci
+    table = Table(title=f"Profit-optimal training spend growth vs observed {inputs.observed}x/yr (COT24 90% CI {lo}-{hi})",
+                  caption=f"E x{hardware_growth:.3g}/yr, algorithms x{algorithmic_growth:.3g}/yr "
+                          f"({rho_d_share:g} of it in rho_D), over {inputs.years:g} years")
+    for column in ("variant", "market", "regime", "efficiency", "growth x/yr", *(["HO24 CI band"] if band else []), "consistent"):
+        table.add_column(column)
+    for r in result.results:
+        growth = "n/a (no training)" if r.growth is None else f"{r.growth:.2f}"
+        band_cell = [] if not band else ["" if r.growth_band is None else
+                                         " to ".join("n/a" if g is None else f"{g:.2f}" for g in r.growth_band)]
+        table.add_row(r.variant, r.market, r.regime, r.efficiency, growth, *band_cell,
+                      "[green]yes[/]" if r.consistent else "[red]no[/]")
+    Console().print(table)
+
+
+@app.command("report")
+def report_command(
+    kind: str = typer.Argument(..., help="Which report to regenerate: validation.", show_default=False),
+    out: Path = typer.Option(Path("docs/validation.md"), "--out", "-o", help="Markdown file to write."),
+    figures: Path | None = typer.Option(None, "--figures", help="Folder for the figures (default: <out folder>/validation)."),
+    seed: int | None = typer.Option(None, "--seed", min=0, help="Seed of the historical runs (default: the scenario's)."),
+) -> None:
+    """Regenerate a report with its tables and figures (validation: docs/validation.md, a few minutes)."""
+    from marketsim.experiments.validation import write_validation_report
+
+    if kind != "validation":
+        _fail(f"report {kind!r} is unknown: allowed validation")
+    with _research_errors():
+        written = write_validation_report(out, figures if figures is not None else out.parent / "validation",
+                                          seed=seed, log=lambda message: typer.echo(f"... {message}", err=True))
+    for path in written:
+        typer.echo(str(path))
+
+
 if __name__ == "__main__":
     app()
