@@ -35,7 +35,7 @@ from marketsim.scenario import (
 runner = CliRunner()
 
 BUNDLED = sorted(SCENARIO_DIR.glob("*.toml"))
-EXPECTED_BUNDLED = {"baseline", "hardware_stall", "data_wall", "oligopoly", "open_weights", "saturating_demand"}
+EXPECTED_BUNDLED = {"baseline", "hardware_stall", "data_wall", "oligopoly", "open_weights", "saturating_demand", "historical"}
 
 # Published loss-law exponents (DESIGN.md §3): the unbounded-profit bound is 1/gamma, gamma = ab/(a+b).
 BES24_ALPHA, BES24_BETA = 0.3478, 0.3658
@@ -91,7 +91,7 @@ def test_bundled_scenario_loads_round_trips_and_validates(path: Path, tmp_path: 
     result = validate_cli(str(path))
     assert result.exit_code == 0, result.output
     n = len(scenario.firms)
-    assert result.stdout.strip() == f"OK: {path.stem} ({n} firm{'s' if n > 1 else ''}, 20 years)"
+    assert result.stdout.strip() == f"OK: {path.stem} ({n} firm{'s' if n > 1 else ''}, {scenario.meta.years:g} years)"
 
 
 @pytest.mark.parametrize("path", BUNDLED, ids=[p.stem for p in BUNDLED])

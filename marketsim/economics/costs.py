@@ -123,3 +123,59 @@ def flop_per_dollar_cloud(spec: HardwareSpec, usd_per_hour: float, utilisation: 
     if not (0 < util <= 1):
         raise ValueError(f"utilisation = {util!r}: must be in (0, 1]")
     return spec.peak_flops * util * 3600.0 / usd_per_hour
+
+
+# --- serving cost of a Chinchilla-trend model (Lohn 2023, CSET, Appendices A-B) -----------------------
+
+#: A100 three-year reserved cloud price, dollars per GPU-hour: 11.57 USD/h for 8 GPUs (LOH23 App. A).
+A100_RESERVED_3YR_USD_PER_HOUR: Final = 11.57 / 8
+#: A100 on-demand cloud price, dollars per GPU-hour: 32.77 USD/h for 8 GPUs (LOH23 App. A).
+A100_ON_DEMAND_USD_PER_HOUR: Final = 32.77 / 8
+#: Sustained A100 training throughput assumed by LOH23, FLOP per second (163 TFLOP/s).
+LOHN_A100_SUSTAINED_FLOPS: Final = 163e12
+#: A100 memory bandwidth, bytes per second. LOH23 App. B writes "2GB/s"; its stated result
+#: (2.35e-5 sqrt(C_T)) requires 2e12 B/s, i.e. 2 TB/s, so the text's unit is a typo.
+A100_MEMORY_BANDWIDTH: Final = 2.0e12
+#: Compute-optimal tokens per parameter on the Chinchilla trend (HOF22 rule of thumb, ~20).
+CHINCHILLA_TOKENS_PER_PARAM: Final = 20.0
+
+
+def chinchilla_params(compute: ArrayLike, tokens_per_param: float = CHINCHILLA_TOKENS_PER_PARAM) -> np.ndarray:
+    """Parameters N of the Chinchilla-trend model for ``compute`` FLOP: C = 6 N (r N), r tokens per parameter."""
+    if not (np.isfinite(tokens_per_param) and tokens_per_param > 0):
+        raise ValueError(f"tokens_per_param = {tokens_per_param!r}: must be a finite number > 0")
+    return np.sqrt(np.asarray(compute, dtype=float) / (6.0 * tokens_per_param))
+
+
+def bandwidth_bound_serving_cost(N: ArrayLike, usd_per_gpu_hour: float, memory_bandwidth: float,
+                                 bytes_per_param: float = 2.0) -> np.ndarray:
+    """Dollars per 1,000 generated tokens when every token reads all N parameters from memory once.
+
+    Time per token is bytes_per_param * N / memory_bandwidth seconds, whatever the number of GPUs
+    (more GPUs divide the time and multiply the price), priced at ``usd_per_gpu_hour`` (LOH23 Eq A3).
+    """
+    for name, value in (("usd_per_gpu_hour", usd_per_gpu_hour), ("memory_bandwidth", memory_bandwidth),
+                        ("bytes_per_param", bytes_per_param)):
+        if not (np.isfinite(value) and value > 0):
+            raise ValueError(f"{name} = {value!r}: must be a finite number > 0")
+    seconds_per_token = bytes_per_param * np.asarray(N, dtype=float) / memory_bandwidth
+    return 1000.0 * seconds_per_token * usd_per_gpu_hour / 3600.0
+
+
+def serving_cost_for_training_budget(training_dollars: ArrayLike, *,
+                                     usd_per_gpu_hour: float = A100_RESERVED_3YR_USD_PER_HOUR,
+                                     sustained_flops: float = LOHN_A100_SUSTAINED_FLOPS,
+                                     memory_bandwidth: float = A100_MEMORY_BANDWIDTH,
+                                     bytes_per_param: float = 2.0,
+                                     tokens_per_param: float = CHINCHILLA_TOKENS_PER_PARAM) -> np.ndarray:
+    """Serving dollars per 1,000 tokens of the Chinchilla-trend model trained for ``training_dollars``.
+
+    The budget buys training compute at the cloud price (``flop_per_dollar_cloud`` of an A100 run at
+    ``sustained_flops``), the compute fixes N on the Chinchilla trend, and serving is
+    memory-bandwidth-bound at the same GPU price. With the defaults (LOH23's assumptions) this is
+    the derivation behind LOH23's rule C_I ~ 2.35e-5 sqrt(C_T) dollars per 1,000 tokens.
+    """
+    a100 = HARDWARE["A100"]
+    E = flop_per_dollar_cloud(a100, usd_per_gpu_hour, utilisation=sustained_flops / a100.peak_flops)
+    N = chinchilla_params(np.asarray(training_dollars, dtype=float) * E, tokens_per_param)
+    return bandwidth_bound_serving_cost(N, usd_per_gpu_hour, memory_bandwidth, bytes_per_param)

@@ -1,0 +1,245 @@
+"""Validation against the record: the trend check, the historical scenario and their commands."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from marketsim.cli import app
+from marketsim.economics import get_variant, scaling_law
+from marketsim.economics.trends import (ALGORITHMIC_GROWTH, DATA_STOCK_GROWTH, HARDWARE_GROWTH, TrendInputs,
+                                        growth_per_year, spend_trend, trend_table)
+from marketsim.experiments.validation import (RECORD, frontier_runs, history_metrics, load_historical,
+                                              profit_optimal_path, validate_history)
+
+runner = CliRunner()
+LAW = scaling_law("besiroglu2024")
+EPS_K25 = 2.5 * LAW.gamma  # theory.md §2: revenue elasticity of effective compute, power market k = 2.5
+
+
+# -- growth_per_year ----------------------------------------------------------------------------------------
+def test_growth_per_year_recovers_a_geometric_series_and_drops_non_positive_points() -> None:
+    years = np.arange(2016.0, 2026.0)
+    values = 1e5 * 2.4 ** (years - 2016)
+    values[0] = 0.0  # a year without training is left out, not taken as log(0)
+    growth, local = growth_per_year(years, values)
+    assert growth == pytest.approx(2.4, rel=1e-12)
+    assert local == pytest.approx((2.4, 2.4), rel=1e-12)
+    assert growth_per_year(years[:4], [0, 0, 1, 2]) == (None, None)
+
+
+# -- trend paths -------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("share", [0.0, 0.5, 1.0])
+def test_paths_put_the_measured_growth_into_E_and_rho(share: float) -> None:
+    inputs = TrendInputs(rho_D_share=share)
+    E, rho_N, rho_D = inputs.paths("continuing")
+    np.testing.assert_allclose(E[1:] / E[:-1], HARDWARE_GROWTH)
+    np.testing.assert_allclose((rho_N * rho_D)[1:] / (rho_N * rho_D)[:-1], ALGORITHMIC_GROWTH)
+    np.testing.assert_allclose(np.log(rho_D[-1] / rho_D[0]), share * np.log(ALGORITHMIC_GROWTH) * inputs.years)
+    assert rho_N[6] * rho_D[6] == pytest.approx(1.0)  # anchored at 2022
+
+
+def test_stalled_paths_hold_what_stalls() -> None:
+    inputs = TrendInputs()
+    E, rho_N, rho_D = inputs.paths("hardware stalled")
+    assert np.all(E == inputs.E_start)
+    assert (rho_N * rho_D)[-1] / (rho_N * rho_D)[0] == pytest.approx(ALGORITHMIC_GROWTH**inputs.years)
+    E, rho_N, rho_D = inputs.paths("all stalled")
+    assert np.all(E == inputs.E_start) and np.ptp(rho_N) == 0 and np.ptp(rho_D) == 0
+
+
+# -- trend check: closed forms of theory.md sections 2-4 -------------------------------------------------
+def test_power_market_spend_growth_matches_the_closed_form() -> None:
+    # Training-only power market: spend ~ (E rho_N rho_D)^(eps/(1-eps)) exactly (theory.md §2).
+    result = spend_trend(get_variant("power_k2.5"), "compute-bound", "continuing")
+    expected = (HARDWARE_GROWTH * ALGORITHMIC_GROWTH) ** (EPS_K25 / (1 - EPS_K25))
+    assert result.growth == pytest.approx(expected, rel=1e-4)
+    stalled = spend_trend(get_variant("power_k2.5"), "compute-bound", "hardware stalled")
+    assert stalled.growth == pytest.approx(ALGORITHMIC_GROWTH ** (EPS_K25 / (1 - EPS_K25)), rel=1e-4)
+    assert stalled.consistent  # algorithms alone still give ~2.3x/yr, inside 2.0-2.9
+
+
+@pytest.mark.parametrize("share", [0.5, 1.0])
+def test_data_bound_spend_growth_matches_the_cap_closure(share: float) -> None:
+    # Cap closure: spend = 6 N_match(D) D / E with N_match ~ (rho_D D)^(beta/alpha) / rho_N (theory.md §4).
+    result = spend_trend(get_variant("power_k2.5"), "data-bound", "continuing", TrendInputs(rho_D_share=share))
+    b_over_a = LAW.beta / LAW.alpha
+    g_rho_D, g_rho_N = ALGORITHMIC_GROWTH**share, ALGORITHMIC_GROWTH ** (1 - share)
+    expected = g_rho_D**b_over_a * DATA_STOCK_GROWTH ** (1 + b_over_a) / (g_rho_N * HARDWARE_GROWTH)
+    assert result.regime_held
+    assert result.growth == pytest.approx(expected, rel=1e-4)
+
+
+@pytest.fixture(scope="module")
+def full_table():
+    return trend_table()
+
+
+def test_only_permissive_compute_bound_variants_are_consistent(full_table) -> None:
+    consistent = [r for r in full_table.results if r.consistent]
+    assert consistent, "some permissive compute-bound variant should match 2.4x/yr"
+    assert all(r.market == "permissive" and r.regime == "compute-bound" for r in consistent)
+    assert ("default", "compute-bound", "continuing") in full_table.consistent_variants()
+    for r in full_table.results:
+        if r.regime == "data-bound" or r.market == "saturating" or r.efficiency == "all stalled":
+            assert not r.consistent
+            assert r.growth is None or r.growth < 1.6  # spend barely grows or falls
+
+
+def test_trends_cli_reports_the_pattern() -> None:
+    result = runner.invoke(app, ["trends", "--json", "--variant", "default", "--variant", "fixed_lognormal"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    by_case = {(r["variant"], r["regime"], r["efficiency"]): r for r in data["results"]}
+    assert by_case[("default", "compute-bound", "continuing")]["consistent"] is True
+    assert not by_case[("default", "data-bound", "continuing")]["consistent"]
+    assert not any(r["consistent"] for r in data["results"] if r["variant"] == "fixed_lognormal")
+    assert data["inputs"]["observed_ci"] == [2.0, 2.9]
+
+    table = runner.invoke(app, ["trends", "--variant", "power_k2"], env={"COLUMNS": "200"})
+    assert table.exit_code == 0, table.output
+    assert "power_k2" in table.output and "compute-bound" in table.output and "data-bound" in table.output
+
+
+def test_trends_cli_rejects_bad_input() -> None:
+    result = runner.invoke(app, ["trends", "--variant", "nope"])
+    assert result.exit_code == 2
+    assert "variant 'nope' is unknown: allowed default" in result.output
+    result = runner.invoke(app, ["trends", "--rho-d-share", "1.5"])
+    assert result.exit_code == 2
+    assert "TrendInputs.rho_D_share = 1.5: must be in [0, 1]" in result.output
+
+
+# -- frontier runs and metrics on hand-made tables ----------------------------------------------------------
+def _tables() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Two firms over 8 quarters from 2022; A trains at steps 0 and 4 (lag 1), B once at step 4."""
+    years = 2022 + np.arange(8) / 4
+    model = pd.DataFrame({"step": range(8), "year": years, "E": 1e18 * 1.5 ** (years - 2022),
+                          "adoption_share": [0, .1, .1, .1, .1, .3, .3, .3]})
+    rows = []
+    for step, year in enumerate(years):
+        a_cost = {0: 1e7, 4: 4e7}.get(step, 0.0)
+        a_model = (1e10, 2e11) if step < 5 else (2e10, 5e11)
+        rows.append(dict(step=step, year=year, firm="A", training_cost=a_cost, N=a_model[0] if step >= 1 else 0.0,
+                         D=a_model[1] if step >= 1 else 0.0, revenue=1e6))
+        rows.append(dict(step=step, year=year, firm="B", training_cost=1e6 if step == 4 else 0.0,
+                         N=1e9 if step >= 5 else 0.0, D=1e10 if step >= 5 else 0.0, revenue=2e5))
+    return model, pd.DataFrame(rows)
+
+
+def test_frontier_runs_take_the_largest_run_and_its_released_model() -> None:
+    model, firms = _tables()
+    runs = frontier_runs(model, firms)
+    assert runs["firm"].tolist() == ["A", "A"]
+    assert runs["cost"].tolist() == [1e7, 4e7]
+    assert runs["compute"].tolist() == pytest.approx([1e7 * 1e18, 4e7 * 1.5e18])
+    assert runs["tokens_per_param"].tolist() == pytest.approx([20.0, 25.0])
+
+
+def test_history_metrics_interpolate_in_logs_and_average_adoption() -> None:
+    model, firms = _tables()
+    m = history_metrics(model, firms)
+    assert m["cost_2022"] == pytest.approx(np.sqrt(1e7 * 4e7))  # mid-2022 halfway between the runs
+    assert m["tokens_per_param_2022"] == pytest.approx(np.sqrt(20 * 25))
+    assert m["adoption_2023"] == pytest.approx(np.mean([.1, .3, .3, .3]))
+    assert m["revenue_2024"] is None and m["cost_2024"] is None  # no periods / runs there
+    assert m["spend_growth"] is None  # two runs are too few for a trend
+
+
+# -- the historical scenario ------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def history():
+    return validate_history()
+
+
+def test_historical_spend_growth_lies_in_the_published_interval(history) -> None:
+    growth = history.row("spend_growth").simulated
+    assert RECORD["spend_growth"].low <= growth <= RECORD["spend_growth"].high  # COT24: 2.0-2.9
+
+
+def test_historical_compute_growth_is_cost_growth_times_hardware_growth(history) -> None:
+    # compute = cost x E(t) run by run, and E grows by a constant factor, so the log-linear fits add.
+    expected = history.row("spend_growth").simulated * history.scenario.hardware.growth_per_year
+    assert history.row("compute_growth").simulated == pytest.approx(expected, rel=1e-9)
+    assert history.row("compute_growth").inside is False  # 3.2x/yr < EPTC24's 4-5x: stated in the report
+
+
+def test_historical_scenario_is_on_its_calibration_targets(history) -> None:
+    # Fails if someone edits scenarios/historical.toml without re-tuning (validate-history --calibrate).
+    for row in history.rows:
+        if row.target.kind == "calibrated":
+            assert row.inside, (row.target.key, row.simulated, row.target.low, row.target.high)
+
+
+def test_historical_record_rows_state_what_does_not_match(history) -> None:
+    assert history.row("first_run_year").inside is False  # no training before adoption: said plainly
+    assert "pre-market research" in history.row("first_run_year").note
+    assert len(history.runs) >= 3 and history.runs["cost"].is_monotonic_increasing
+
+
+def test_stand_in_firm_matches_the_agent_based_firm(history) -> None:
+    path = profit_optimal_path(history.scenario)
+    stand_in = path.loc[path["training_cost"] > 0, ["step", "training_cost"]].reset_index(drop=True)
+    abm = history.runs[["step", "cost"]].reset_index(drop=True)
+    assert stand_in["step"].tolist() == abm["step"].tolist()
+    np.testing.assert_allclose(stand_in["training_cost"], abm["cost"], rtol=1e-3)
+
+
+def test_validate_history_cli(history) -> None:
+    result = runner.invoke(app, ["validate-history", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    rows = {r["key"]: r for r in data["rows"]}
+    assert rows["spend_growth"]["simulated"] == pytest.approx(history.row("spend_growth").simulated)
+    assert rows["spend_growth"]["verdict"] == "inside" and rows["cost_2022"]["verdict"] == "inside (calibrated)"
+    table = runner.invoke(app, ["validate-history"], env={"COLUMNS": "200"})
+    assert table.exit_code == 0, table.output
+    assert "frontier training cost growth" in table.output and "OUTSIDE" in table.output
+
+
+def test_validate_history_rejects_a_scenario_that_misses_the_record_years() -> None:
+    with pytest.raises(ValueError, match=r"covers 2016-2020: validate-history needs meta.start_year <= 2022 "
+                                         r"and an end at or after 2026"):
+        validate_history(load_historical(["meta.years=4"]))
+    result = runner.invoke(app, ["validate-history", "--set", "meta.years=4"])
+    assert result.exit_code == 2 and "validate-history needs" in result.output
+
+
+def test_stand_in_needs_one_profit_optimal_firm() -> None:
+    two = load_historical(["firms.0.strategy=fixed_growth"])
+    with pytest.raises(ValueError, match=r"needs exactly one firm with strategy 'profit_optimal'"):
+        profit_optimal_path(two)
+
+
+def test_report_rejects_unknown_kind() -> None:
+    result = runner.invoke(app, ["report", "nonsense"])
+    assert result.exit_code == 2
+    assert "report 'nonsense' is unknown: allowed validation" in result.output
+
+
+# -- slow: the tuning and the full report ---------------------------------------------------------------------
+@pytest.mark.slow
+def test_calibration_reproduces_the_scenario_values() -> None:
+    from marketsim.experiments.validation import CALIBRATION_TARGETS, _get, calibrate_history
+
+    scenario = load_historical()
+    tuned = calibrate_history(scenario, grid_points=3, restarts=1)
+    for key, (wanted, got) in tuned.targets.items():
+        assert got == pytest.approx(wanted, rel=0.05), key
+    for key in CALIBRATION_TARGETS:
+        assert tuned.values[key] == pytest.approx(_get(scenario, key), rel=0.05), key
+
+
+@pytest.mark.slow
+def test_report_writes_markdown_and_figures(tmp_path) -> None:
+    from marketsim.experiments.validation import write_validation_report
+
+    written = write_validation_report(tmp_path / "validation.md", tmp_path / "validation", kappas=(1.0,))
+    text = (tmp_path / "validation.md").read_text()
+    assert all(p.exists() for p in written) and len(written) == 5
+    assert "## Closing note" in text and "frontier training cost growth" in text
+    assert "](validation/history_costs.png)" in text
