@@ -100,8 +100,8 @@ def bench_run(consumers: int = 1_000_000, firms: int = 5, years: float = 20.0) -
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def bench_sweep(runs: int = 8) -> dict[str, float]:
-    """Sweep throughput (runs per second) with 1 and 2 Dask worker processes on the baseline (10 years).
+def bench_sweep(runs: int = 16) -> dict[str, float]:
+    """Sweep throughput (runs per second) with 1 and 2 Dask worker processes on the 20-year baseline.
 
     Each cluster is started and warmed up (workers import marketsim) before the clock starts, so
     the figure is the steady-state throughput a long sweep sees.
@@ -115,7 +115,7 @@ def bench_sweep(runs: int = 8) -> dict[str, float]:
     from marketsim.scenario import resolve_scenario_path
 
     path = resolve_scenario_path("baseline")
-    grid = {"meta.years": [10]}
+    grid = {"meta.years": [20]}
     rates = {}
     for workers in (1, 2):
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
