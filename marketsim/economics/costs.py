@@ -17,6 +17,8 @@ from typing import Final
 import numpy as np
 from numpy.typing import ArrayLike
 
+from marketsim.economics._checks import require_positive
+
 HOURS_PER_YEAR: Final = 8766.0  # 365.25 days
 
 
@@ -70,9 +72,7 @@ class HardwareSpec:
     def __post_init__(self) -> None:
         for field in ("chip_price", "peak_flops", "tdp_watts", "server_multiplier", "interconnect_markup",
                       "lifetime_years", "pue", "electricity_usd_per_kwh"):
-            value = getattr(self, field)
-            if not (np.isfinite(value) and value > 0):
-                raise ValueError(f"hardware {self.name}: {field} = {value!r}: must be a finite number > 0")
+            require_positive(field, getattr(self, field), prefix=f"hardware {self.name}: ")
         for field in ("utilisation", "avg_power_fraction"):
             value = getattr(self, field)
             if not (0 < value <= 1):
@@ -117,8 +117,7 @@ def flop_per_dollar_cloud(spec: HardwareSpec, usd_per_hour: float, utilisation: 
 
     Example: H100 at 2 USD/h and 40% utilisation gives 7.1e17 FLOP/$ (calibration.md §3, derived).
     """
-    if not (np.isfinite(usd_per_hour) and usd_per_hour > 0):
-        raise ValueError(f"usd_per_hour = {usd_per_hour!r}: must be a finite number > 0")
+    require_positive("usd_per_hour", usd_per_hour)
     util = spec.utilisation if utilisation is None else utilisation
     if not (0 < util <= 1):
         raise ValueError(f"utilisation = {util!r}: must be in (0, 1]")
@@ -142,8 +141,7 @@ CHINCHILLA_TOKENS_PER_PARAM: Final = 20.0
 
 def chinchilla_params(compute: ArrayLike, tokens_per_param: float = CHINCHILLA_TOKENS_PER_PARAM) -> np.ndarray:
     """Parameters N of the Chinchilla-trend model for ``compute`` FLOP: C = 6 N (r N), r tokens per parameter."""
-    if not (np.isfinite(tokens_per_param) and tokens_per_param > 0):
-        raise ValueError(f"tokens_per_param = {tokens_per_param!r}: must be a finite number > 0")
+    require_positive("tokens_per_param", tokens_per_param)
     return np.sqrt(np.asarray(compute, dtype=float) / (6.0 * tokens_per_param))
 
 
@@ -156,8 +154,7 @@ def bandwidth_bound_serving_cost(N: ArrayLike, usd_per_gpu_hour: float, memory_b
     """
     for name, value in (("usd_per_gpu_hour", usd_per_gpu_hour), ("memory_bandwidth", memory_bandwidth),
                         ("bytes_per_param", bytes_per_param)):
-        if not (np.isfinite(value) and value > 0):
-            raise ValueError(f"{name} = {value!r}: must be a finite number > 0")
+        require_positive(name, value)
     seconds_per_token = bytes_per_param * np.asarray(N, dtype=float) / memory_bandwidth
     return 1000.0 * seconds_per_token * usd_per_gpu_hour / 3600.0
 

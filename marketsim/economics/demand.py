@@ -33,14 +33,13 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special, stats
 
+from marketsim.economics._checks import require_positive
+
 _NEG_INF = -np.inf
 
 
 def _positive(name: str, value: float, *, allow_zero: bool = False) -> None:
-    ok = np.isfinite(value) and (value >= 0 if allow_zero else value > 0)
-    if not ok:
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"demand parameter {name} = {value!r}: must be a finite number {bound}")
+    require_positive(name, value, allow_zero=allow_zero, prefix="demand parameter ")
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,7 @@ from typing import Literal
 import numpy as np
 from scipy import optimize as sopt
 
+from marketsim.economics._checks import require_positive
 from marketsim.economics.demand import Demand
 from marketsim.economics.scaling import ScalingLaw
 
@@ -110,11 +111,11 @@ class FirmProblem:
     rho_D: float = 1.0
 
     def __post_init__(self) -> None:
-        _check_positive("E", self.E)
-        _check_positive("T", self.T, allow_zero=True)
-        _check_positive("c_D", self.c_D, allow_zero=True)
-        _check_positive("rho_N", self.rho_N)
-        _check_positive("rho_D", self.rho_D)
+        require_positive("E", self.E)
+        require_positive("T", self.T, allow_zero=True)
+        require_positive("c_D", self.c_D, allow_zero=True)
+        require_positive("rho_N", self.rho_N)
+        require_positive("rho_D", self.rho_D)
         exponent = self.demand.revenue_exponent()
         if exponent * self.law.gamma >= 1.0:
             raise ValueError(
@@ -168,12 +169,6 @@ class FirmProblem:
         g_N = dprofit_dlnR * (-self.law.alpha * t["R_N"] / R) - t["serving"] - t["train"]
         g_D = dprofit_dlnR * (-self.law.beta * t["R_D"] / R) - t["train"] - t["data"]
         return float(t["profit"]), np.array([float(g_N), float(g_D)])
-
-
-def _check_positive(name: str, value: float, *, allow_zero: bool = False) -> None:
-    ok = np.isfinite(value) and (value >= 0 if allow_zero else value > 0)
-    if not ok:
-        raise ValueError(f"{name} = {value!r}: must be a finite number {'>= 0' if allow_zero else '> 0'}")
 
 
 def _result(problem: FirmProblem, lnN: float, lnD: float, regime: Regime, converged: bool,
@@ -344,7 +339,7 @@ def optimize(
     if closure not in ("cap", "additive"):
         raise ValueError(f"closure = {closure!r}: allowed 'cap' or 'additive'")
     if D_bar is not None:
-        _check_positive("D_bar", D_bar)
+        require_positive("D_bar", D_bar)
     if max_spend is not None and not np.isfinite(max_spend):
         raise ValueError(f"max_spend = {max_spend!r}: must be a finite number of dollars or None")
     problem = FirmProblem(law=law, demand=demand, E=E, T=T, c_D=c_D, rho_N=rho_N, rho_D=rho_D)
@@ -388,7 +383,7 @@ def optimize(
 def evaluate(law: ScalingLaw, demand: Demand, E: float, N: float, D: float, *, T: float = 0.0,
              c_D: float = 0.0, rho_N: float = 1.0, rho_D: float = 1.0) -> Optimum:
     """Revenue, costs and profit (dollars) of a given model (N parameters, D tokens), not optimised."""
-    _check_positive("N", N)
-    _check_positive("D", D)
+    require_positive("N", N)
+    require_positive("D", D)
     problem = FirmProblem(law=law, demand=demand, E=E, T=T, c_D=c_D, rho_N=rho_N, rho_D=rho_D)
     return _result(problem, float(np.log(N)), float(np.log(D)), "compute-bound", True)

@@ -20,6 +20,8 @@ from typing import Final
 import numpy as np
 from numpy.typing import ArrayLike
 
+from marketsim.economics._checks import require_positive
+
 
 @dataclass(frozen=True)
 class ScalingLaw:
@@ -41,11 +43,8 @@ class ScalingLaw:
 
     def __post_init__(self) -> None:
         for field in ("A", "B", "alpha", "beta"):
-            value = getattr(self, field)
-            if not (np.isfinite(value) and value > 0):
-                raise ValueError(f"scaling law {field} = {value!r}: must be a finite number > 0")
-        if not (np.isfinite(self.E0) and self.E0 >= 0):
-            raise ValueError(f"scaling law E0 = {self.E0!r}: must be a finite number >= 0")
+            require_positive(field, getattr(self, field), prefix="scaling law ")
+        require_positive("E0", self.E0, allow_zero=True, prefix="scaling law ")
 
     # -- derived constants -------------------------------------------------------------------
     @property

@@ -29,6 +29,7 @@ from typing import Final, Literal
 
 import numpy as np
 
+from marketsim.economics._checks import require_positive
 from marketsim.economics.optimizer import Optimum
 from marketsim.economics.statics import solve_path
 from marketsim.economics.variants import VARIANTS, Variant
@@ -92,9 +93,7 @@ class TrendInputs:
 
     def __post_init__(self) -> None:
         for name in ("hardware_growth", "algorithmic_growth", "data_stock_growth", "E_start", "years"):
-            value = getattr(self, name)
-            if not (np.isfinite(value) and value > 0):
-                raise ValueError(f"TrendInputs.{name} = {value!r}: must be a finite number > 0")
+            require_positive(name, getattr(self, name), prefix="TrendInputs.")
         if not 0.0 <= self.rho_D_share <= 1.0:
             raise ValueError(f"TrendInputs.rho_D_share = {self.rho_D_share!r}: must be in [0, 1]")
         if self.points < 3:
