@@ -606,3 +606,6 @@ def test_open_weights_follows_each_leader_release_with_a_fraction_of_its_compute
             # firms decide before this period's releases: the follower copies the model on sale until now
             followed = lead.compute.iloc[step - 1]
             assert free.compute.iloc[release] == pytest.approx(cfg.compute_fraction * followed, rel=1e-9)
+            # ... with the leader's tokens per parameter (its model is served too)
+            ratio = lead.D.iloc[step - 1] / lead.N.iloc[step - 1]
+            assert free.D.iloc[release] / free.N.iloc[release] == pytest.approx(ratio, rel=1e-9)

@@ -184,7 +184,8 @@ class FixedGrowth(Strategy):
 
 @register_strategy("open_weights")
 class OpenWeights(Strategy):
-    """Free follower: ``lag_periods`` after each leader release, a model at a fraction of its compute."""
+    """Free follower: ``lag_periods`` after each leader release, a model at a fraction of its compute
+    with the leader's tokens per parameter."""
 
     def due(self, firm: "FirmAgent") -> bool:
         leader = firm.model.firm_named(firm.config.leader)
@@ -198,9 +199,10 @@ class OpenWeights(Strategy):
         leader = firm.model.firm_named(firm.config.leader)
         assert leader is not None and leader.deployed is not None
         firm.followed_release = leader.deployed.release_step
-        compute = firm.config.compute_fraction * leader.deployed.compute
-        N, D = firm.model.law.compute_optimal(compute, rho_D=firm.model.state.rho_D)
-        return _data_capped(firm.model, float(N), float(D))
+        # Same tokens per parameter as the leader's model (an open release is served too, so it is
+        # overtrained like the leader's), each scaled by sqrt(fraction): compute = fraction x leader's.
+        scale = float(np.sqrt(firm.config.compute_fraction))
+        return _data_capped(firm.model, leader.deployed.N * scale, leader.deployed.D * scale)
 
     def price(self, firm: "FirmAgent") -> float:
         return 0.0
