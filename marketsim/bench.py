@@ -1,4 +1,4 @@
-"""Benchmarks that print the ratios DESIGN.md section 6 sets as bars (not timed tests).
+"""Benchmarks that print the ratios docs/architecture.md §7 sets as bars (not timed tests).
 
     python -m marketsim.bench [optimizer|consumers|run|sweep|all]    (also: marketsim bench)
 
@@ -109,16 +109,15 @@ def bench_sweep(runs: int = 16) -> dict[str, float]:
     import tempfile
     from pathlib import Path
 
-    from dask.distributed import LocalCluster
-
-    from marketsim.experiments.sweep import run_sweep
+    from marketsim.experiments.sweep import local_cluster, run_sweep
     from marketsim.scenario import resolve_scenario_path
 
     path = resolve_scenario_path("baseline")
     grid = {"meta.years": [20]}
     rates = {}
     for workers in (1, 2):
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
+        # the sweep's own cluster: 127.0.0.1 only, no dashboard
+        with local_cluster(workers, dashboard=False) as cluster, \
                 tempfile.TemporaryDirectory() as tmp:
             warm = list(range(1000, 1000 + workers))
             run_sweep(path, grid, seeds=warm, out_dir=Path(tmp) / "warm", scheduler=cluster.scheduler_address,

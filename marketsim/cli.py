@@ -6,16 +6,110 @@ Commands are thin: they parse options, call :mod:`marketsim.experiments` or
 
 from __future__ import annotations
 
+import errno
+import signal
+import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
+from typer.core import TyperGroup
 
 if TYPE_CHECKING:
     from marketsim.experiments.sweep import SweepResult
     from marketsim.scenario import Scenario
+
+
+# --- process-wide handling: signals and file-system errors ----------------------------------
+
+#: Signals that stop a command the way Ctrl-C does: the exception unwinds, so unfinished output
+#: (a temporary folder) is removed and a sweep records what it finished.
+_STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+
+
+class Stopped(KeyboardInterrupt):
+    """A stop signal arrived (SIGINT, SIGTERM or SIGHUP); a KeyboardInterrupt so code handles all alike."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        super().__init__(f"stopped by {signal.Signals(signum).name}")
+
+
+class _StopState:
+    """The first stop signal received while a command runs, and whether a message was printed."""
+
+    def __init__(self) -> None:
+        self.signum: int | None = None
+        self.reported = False
+
+
+#: The running command's stop state (None outside a command); ``_stop_interrupted`` marks it reported.
+_stop_state: _StopState | None = None
+
+
+@contextmanager
+def _signals_as_interrupts() -> Iterator[_StopState]:
+    """While a command runs, turn SIGINT, SIGTERM and SIGHUP into :class:`Stopped`; restore after.
+
+    A signal the process was started ignoring (``nohup`` ignores SIGHUP) stays ignored. Outside
+    the main thread (a test runner's worker) nothing is installed: Python allows it only there.
+    """
+    global _stop_state
+    state = _stop_state = _StopState()
+
+    def stop(signum: int, frame: Any) -> None:
+        if state.signum is None:
+            state.signum = signum
+        raise Stopped(signum)
+
+    previous: dict[int, Any] = {}
+    if threading.current_thread() is threading.main_thread():
+        for signum in _STOP_SIGNALS:
+            if signal.getsignal(signum) is not signal.SIG_IGN:
+                previous[signum] = signal.signal(signum, stop)
+    try:
+        yield state
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        _stop_state = None
+
+
+def _os_error_message(err: OSError) -> str:
+    """``PATH: reason`` for an operating-system error (``str(err)`` for marketsim's own ones)."""
+    if err.strerror is None or err.filename is None:
+        return str(err)
+    where = str(err.filename) + (f" -> {err.filename2}" if err.filename2 is not None else "")
+    return f"{where}: {err.strerror}"
+
+
+class _MarketsimGroup(TyperGroup):
+    """The command group: stop signals end a command cleanly, file-system errors exit 2 with a message."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        with _signals_as_interrupts() as state:
+            try:
+                return super().main(*args, **kwargs)
+            except SystemExit:
+                if state.signum is None:
+                    raise
+                name = signal.Signals(state.signum).name
+                if not state.reported:
+                    typer.echo(f"\nmarketsim: stopped by {name}; unfinished output was discarded", err=True)
+                # 128 + signal number, the shell's convention (130 Ctrl-C, 143 SIGTERM, 129 SIGHUP)
+                sys.exit(128 + state.signum)
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OSError as err:
+            if err.errno == errno.EPIPE:
+                raise  # typer handles a closed pipe (e.g. `marketsim ... | head`)
+            _fail(_os_error_message(err))
+
 
 app = typer.Typer(
     name="marketsim",
@@ -23,7 +117,25 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=_MarketsimGroup,
 )
+
+
+def _print_version(value: bool) -> None:
+    """``--version``: print ``marketsim VERSION`` and exit."""
+    if value:
+        from marketsim import __version__
+
+        typer.echo(f"marketsim {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: bool = typer.Option(False, "--version", callback=_print_version, is_eager=True,
+                                 help="Print the version and exit."),
+) -> None:
+    """Simulate the market for large language models: run, compare and analyse scenarios."""
 
 
 # --- economics commands (theory, optimize) -------------------------------------------------
@@ -202,28 +314,41 @@ def _load_scenarios(files: list[str], overrides: list[str]) -> list[Scenario]:
 
 
 def _check_out(out_dir: Path, force: bool) -> None:
-    """Refuse an existing output folder before any (possibly long) run starts."""
-    from marketsim.experiments.outputs import OutputExistsError, check_output_dir
+    """Refuse an output path that may not be written or replaced, before any (possibly long) run.
+
+    Also removes temporary folders a killed marketsim run left next to ``out_dir`` (only those
+    carrying the marketsim manifest whose process is gone) and says so on stderr.
+    """
+    from marketsim.experiments.outputs import (
+        OutputExistsError,
+        OutputPathError,
+        check_output_dir,
+        remove_stale_temp_dirs,
+    )
 
     try:
         check_output_dir(out_dir, force)
-    except OutputExistsError as err:
+    except (OutputExistsError, OutputPathError) as err:
         _fail(str(err))
+    for stale in remove_stale_temp_dirs(out_dir):
+        typer.echo(f"removed {stale}, a temporary folder left by an interrupted marketsim run", err=True)
 
 
 def _print_headlines(summaries: list[dict], out_dir: Path, title: str) -> None:
     """Where the results went, then a table of headline numbers (one column per scenario)."""
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from marketsim.experiments.run import format_headline
 
     console = Console()
-    console.print(f"Results written to [bold]{out_dir}[/]")
-    table = Table(title=title)
+    # user-provided text (paths, scenario names such as "[/bad]") is escaped: not rich markup
+    console.print(f"Results written to [bold]{escape(str(out_dir))}[/]")
+    table = Table(title=escape(title))
     table.add_column("")
     for summary in summaries:
-        table.add_column(str(summary["scenario"]), justify="right")
+        table.add_column(escape(str(summary["scenario"])), justify="right")
     columns = [format_headline(s) for s in summaries]
     for label in columns[0]:
         table.add_row(label, *(c[label] for c in columns))
@@ -232,6 +357,8 @@ def _print_headlines(summaries: list[dict], out_dir: Path, title: str) -> None:
 
 _SET_HELP = "Override a scenario value, key.path=value (repeatable), e.g. --set meta.years=5."
 _FILE_HELP = "Scenario TOML file, or the name of a bundled scenario (see `marketsim scenarios`)."
+_FORCE_HELP = ("Replace the output folder if it exists and marketsim wrote it (it holds "
+               "marketsim-manifest.json); anything else is refused.")
 
 
 @app.command("run")
@@ -240,7 +367,7 @@ def run_command(
     out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (default: outputs/<scenario name>)."),
     seed: int | None = typer.Option(None, "--seed", min=0, help="Random seed (default: the scenario's meta.seed)."),
     overrides: list[str] | None = typer.Option(None, "--set", help=_SET_HELP),
-    force: bool = typer.Option(False, "--force", help="Replace the output folder if it exists."),
+    force: bool = typer.Option(False, "--force", help=_FORCE_HELP),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or table; print only the output folder."),
     no_figures: bool = typer.Option(False, "--no-figures", help="Write the tables only, no PNG figures."),
 ) -> None:
@@ -249,7 +376,10 @@ def run_command(
     from marketsim.experiments.run import run_scenario
 
     (scenario,) = _load_scenarios([file], overrides or [])
-    out_dir = out if out is not None else Path("outputs") / folder_name(scenario.meta.name)
+    try:
+        out_dir = out if out is not None else Path("outputs") / folder_name(scenario.meta.name)
+    except ValueError as err:
+        _fail(f"{err}, or give --out")
     _check_out(out_dir, force)
     result = run_scenario(scenario, seed=seed, progress=not quiet)
     try:
@@ -262,34 +392,54 @@ def run_command(
     _print_headlines([result.summary], out_dir, f"{scenario.meta.name} (seed {result.seed})")
 
 
+_COMPARE_FILES_HELP = (
+    "Two or more scenarios: files or bundled names, each optionally with its own overrides in "
+    "brackets (applied after --set), e.g. baseline \"baseline\\[hardware.stall_year=2030]\"."
+)  # rich reads [...] in help as markup; \\[ is a literal bracket
+
+
 @app.command("compare")
 def compare_command(
-    files: list[str] = typer.Argument(..., help="Two or more scenario files or bundled names.", show_default=False),
+    files: list[str] = typer.Argument(..., help=_COMPARE_FILES_HELP, show_default=False),
     out: Path | None = typer.Option(
         None, "--out", "-o", help="Output folder (default: outputs/compare-<name1>-vs-<name2>...)."),
     seed: int | None = typer.Option(
         None, "--seed", min=0, help="One seed for every run (default: each scenario's meta.seed)."),
     overrides: list[str] | None = typer.Option(None, "--set", help=_SET_HELP + " Applies to every scenario."),
+    labels: list[str] | None = typer.Option(
+        None, "--label", help="Name of a scenario's results (repeatable: one per scenario, in order); "
+                              "default meta.name, plus \\[overrides] when the scenario has its own."),
     force: bool = typer.Option(False, "--force", help="Replace the output folder if it exists."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or table; print only the output folder."),
 ) -> None:
-    """Run several scenarios and overlay them; write comparison.csv, compare_*.png and each run's folder."""
+    """Run several scenarios and overlay them; write comparison.csv, columns.csv, compare_*.png and each run's folder."""
     from marketsim.experiments.compare import (
         check_distinct_names,
+        check_labels,
+        compare_labels,
         compare_scenarios,
         default_compare_name,
+        parse_scenario_arg,
+        relabel,
         write_comparison,
     )
     from marketsim.experiments.outputs import OutputExistsError
 
     if len(files) < 2:
         _fail(f"compare needs at least two scenarios; got {len(files)} (use `marketsim run` for one)")
-    scenarios = _load_scenarios(files, overrides or [])
-    names = [s.meta.name for s in scenarios]
     try:
+        args = [parse_scenario_arg(text) for text in files]
+        check_labels(labels, len(args))  # before any file is read
+    except ValueError as err:
+        _fail(str(err))
+    # Each scenario's own overrides go after the global ones, so they win where both set a key.
+    loaded = [_load_scenarios([arg.file], [*(overrides or []), *arg.overrides])[0] for arg in args]
+    try:
+        names = compare_labels(args, loaded, labels)
         check_distinct_names(names)
     except ValueError as err:
         _fail(str(err))
+    scenarios = [relabel(scenario, name) for scenario, name in zip(loaded, names, strict=True)]
     out_dir = out if out is not None else Path("outputs") / default_compare_name(names)
     _check_out(out_dir, force)
     results = compare_scenarios(scenarios, seed=seed, progress=not quiet)
@@ -310,7 +460,7 @@ def compare_command(
 def bench(
     sections: list[str] = typer.Argument(None, help="Sections: optimizer, consumers, run, sweep (default all)."),
 ) -> None:
-    """Print the performance ratios of DESIGN.md section 6 (a benchmark, not a test)."""
+    """Print the performance ratios of docs/architecture.md §7 (a benchmark, not a test)."""
     from marketsim.bench import main as bench_main
 
     bench_main(sections or None)
@@ -318,9 +468,21 @@ def bench(
 
 # sweep / sensitivity: many runs on dask into a resumable folder (experiments/sweep.py, sensitivity.py).
 
-_WORKERS_HELP = "Local worker processes (default: one per core). Exclusive with --scheduler."
-_SCHEDULER_HELP = "Address of a running dask scheduler, tcp://host:port (workers must see FILE)."
+_WORKERS_HELP = "Local worker processes, on 127.0.0.1 (default: one per core). Exclusive with --scheduler."
+_SCHEDULER_HELP = ("Address of a running dask scheduler, tcp://host:port, reached before anything is written. "
+                   "Workers receive the scenario's text, so they need not see FILE.")
 _SWEEP_OUT_HELP = "Sweep folder; rerun the same command into it to resume (finished runs are skipped)."
+_RESTART_HELP = ("Start over: replace the --out folder if marketsim wrote it (it holds marketsim-manifest.json), "
+                 "e.g. after editing FILE. Without it a rerun resumes, and refuses a FILE changed since.")
+_STALL_HELP = ("Seconds without any dask worker connected (or without the scheduler) after which the "
+               "sweep stops with exit status 3, keeping finished runs.")
+_DASHBOARD_HELP = "Serve the dask dashboard of the local cluster on 127.0.0.1 (off by default)."
+_BATCH_EXIT_HELP = (
+    "Exit status: 0 every run done; 1 some runs failed (see OUT/failures; rerun to retry them); "
+    "2 bad arguments, scenario or output folder (nothing written); 3 the dask cluster stalled or was lost "
+    "(finished runs kept; rerun to resume); 130 interrupted by Ctrl-C (143 SIGTERM, 129 SIGHUP; "
+    "finished runs kept)."
+)
 #: Summary numbers shown per configuration after a sweep (means over seeds).
 _SWEEP_COLUMNS = ("final_adoption_share", "largest_N", "cumulative_training_spend", "final_hhi")
 
@@ -328,6 +490,7 @@ _SWEEP_COLUMNS = ("final_adoption_share", "largest_N", "cumulative_training_spen
 @contextmanager
 def _research_errors() -> Iterator[None]:
     """Scenario problems print as the loader words them; other fixable errors as ``error: ...``; all exit 2."""
+    from marketsim.experiments.outputs import OutputExistsError
     from marketsim.scenario import ScenarioError, exit_on_scenario_error
 
     with exit_on_scenario_error():
@@ -335,13 +498,18 @@ def _research_errors() -> Iterator[None]:
             yield
         except ScenarioError:
             raise
-        except (ValueError, FileNotFoundError) as err:
+        except (ValueError, FileNotFoundError, OutputExistsError) as err:
             _fail(str(err))
 
 
 def _stop_interrupted(stop: BaseException) -> NoReturn:
-    """Ctrl-C: say what was kept and how to resume; exit 130 (the shell's code for SIGINT)."""
+    """Ctrl-C (or SIGTERM, SIGHUP): say what was kept and how to resume; exit 130.
+
+    The command group turns the code into 128 + the signal's number (143 for SIGTERM).
+    """
     typer.echo(f"\n{stop}", err=True)
+    if _stop_state is not None:
+        _stop_state.reported = True
     raise typer.Exit(code=130)
 
 
@@ -359,6 +527,7 @@ def _print_sweep(result: SweepResult, keys: list[str]) -> None:
     """One row per configuration: grid values, finished runs, and mean headline numbers over seeds."""
     import pandas as pd
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from marketsim.experiments.run import HEADLINE
@@ -369,8 +538,8 @@ def _print_sweep(result: SweepResult, keys: list[str]) -> None:
     groups = summary.groupby(keys, sort=False, dropna=False) if keys else [((), summary)]
     table = Table(title=f"Sweep: {result.computed} computed, {result.skipped} already done, "
                         f"{result.failed} failed (means over seeds)")
-    for key in keys:
-        table.add_column(key, justify="right", overflow="fold")
+    for key in keys:  # keys and values are user text: escaped, not rich markup
+        table.add_column(escape(key), justify="right", overflow="fold")
     table.add_column("runs done", justify="right")
     for metric in metrics:
         table.add_column(HEADLINE[metric][0], justify="right", overflow="fold")
@@ -378,15 +547,31 @@ def _print_sweep(result: SweepResult, keys: list[str]) -> None:
         ok = rows[rows["status"] == "done"]
         means = [pd.to_numeric(ok[m], errors="coerce").mean() if len(ok) else None for m in metrics]
         cells = [HEADLINE[m][1](None if v is None or pd.isna(v) else float(v)) for m, v in zip(metrics, means)]
-        key_cells = [str(v) for v in (values if isinstance(values, tuple) else (values,))][: len(keys)]
+        key_cells = [escape(str(v)) for v in (values if isinstance(values, tuple) else (values,))][: len(keys)]
         table.add_row(*key_cells, f"{len(ok)}/{len(rows)}", *cells)
     console = Console()
     console.print(table)
-    console.print(f"Tables in [bold]{result.out_dir}[/]: runs.parquet (per run per period), "
+    console.print(f"Tables in [bold]{escape(str(result.out_dir))}[/]: runs.parquet (per run per period), "
                   "summary.parquet (per run)")
 
 
-@app.command("sweep")
+@contextmanager
+def _batch_errors() -> Iterator[None]:
+    """sweep / sensitivity: bad input exits 2, Ctrl-C 130 (finished runs kept), a stalled or lost
+    dask cluster 3 (finished runs kept, the rest left to a rerun)."""
+    from marketsim.experiments.sweep import SweepIncomplete, SweepInterrupted
+
+    with _research_errors():
+        try:
+            yield
+        except SweepInterrupted as stop:
+            _stop_interrupted(stop)
+        except SweepIncomplete as stop:
+            typer.echo(f"error: {stop}", err=True)
+            raise typer.Exit(code=3) from None
+
+
+@app.command("sweep", epilog=_BATCH_EXIT_HELP)
 def sweep_command(
     file: str = typer.Argument(..., help=_FILE_HELP, show_default=False),
     grid: list[str] | None = typer.Option(
@@ -396,21 +581,23 @@ def sweep_command(
     scheduler: str | None = typer.Option(None, "--scheduler", help=_SCHEDULER_HELP),
     out: Path = typer.Option(..., "--out", "-o", help=_SWEEP_OUT_HELP, show_default=False),
     overrides: list[str] | None = typer.Option(None, "--set", help=_SET_HELP + " Applies to every run."),
+    force: bool = typer.Option(False, "--force", "--restart", help=_RESTART_HELP),
+    stall_timeout: float = typer.Option(120.0, "--stall-timeout", help=_STALL_HELP),
+    dashboard: bool = typer.Option(False, "--dashboard", help=_DASHBOARD_HELP),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or table; print only the folder."),
 ) -> None:
-    """Run a scenario over a grid of values x seeds on dask; write runs.parquet and summary.parquet."""
-    from marketsim.experiments.sweep import SweepInterrupted, parse_grid, run_sweep
+    """Run a scenario over a grid of values x seeds on dask; write runs.parquet and summary.parquet.
+
+    FILE is read once; every run uses that text, so editing FILE during a sweep changes nothing.
+    """
+    from marketsim.experiments.sweep import parse_grid, run_sweep
     from marketsim.scenario import resolve_scenario_path
 
-    if workers is not None and scheduler is not None:
-        _fail("give either --workers (a local cluster) or --scheduler (a running one), not both")
-    with _research_errors():
+    with _batch_errors():
         values = parse_grid(grid or [])
-        try:
-            result = run_sweep(resolve_scenario_path(file), values, seeds, out, workers=workers,
-                               scheduler=scheduler, progress=not quiet, overrides=overrides or [])
-        except SweepInterrupted as stop:
-            _stop_interrupted(stop)
+        result = run_sweep(resolve_scenario_path(file), values, seeds, out, workers=workers,
+                           scheduler=scheduler, progress=not quiet, overrides=overrides or [],
+                           force=force, stall_timeout=stall_timeout, dashboard=dashboard)
     if quiet:
         typer.echo(str(out))
     else:
@@ -418,53 +605,57 @@ def sweep_command(
     _report_failures(result)
 
 
-@app.command("sensitivity")
+@app.command("sensitivity", epilog=_BATCH_EXIT_HELP)
 def sensitivity_command(
     file: str = typer.Argument(..., help=_FILE_HELP, show_default=False),
     params: list[str] = typer.Option(
-        ..., "--param", help="key.path=low:high (repeatable), sampled uniformly.", show_default=False),
+        ..., "--param", help="key.path=low:high (repeatable), a number field sampled uniformly.",
+        show_default=False),
     samples: int = typer.Option(64, "--samples", help="Sobol' base sample N (a power of 2); runs N (k + 2) configurations."),
-    output: str = typer.Option(..., "--output", help="Summary metric, e.g. final_adoption_share.", show_default=False),
+    output: str = typer.Option(
+        ..., "--output", help="Numeric key of a run's summary.json, e.g. final_adoption_share.", show_default=False),
     seeds: int = typer.Option(1, "--seeds", min=1, help="Seeds per configuration (the metric is averaged)."),
     workers: int | None = typer.Option(None, "--workers", min=1, help=_WORKERS_HELP),
     scheduler: str | None = typer.Option(None, "--scheduler", help=_SCHEDULER_HELP),
     out: Path = typer.Option(..., "--out", "-o", help=_SWEEP_OUT_HELP, show_default=False),
     overrides: list[str] | None = typer.Option(None, "--set", help=_SET_HELP + " Applies to every run."),
+    force: bool = typer.Option(False, "--force", "--restart", help=_RESTART_HELP),
+    stall_timeout: float = typer.Option(120.0, "--stall-timeout", help=_STALL_HELP),
+    dashboard: bool = typer.Option(False, "--dashboard", help=_DASHBOARD_HELP),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or table; print only the folder."),
 ) -> None:
-    """Sobol' indices (S1, ST) of a summary metric; write sensitivity.csv and sensitivity.png."""
+    """Sobol' indices (S1, ST) of a summary metric; write sensitivity.csv and sensitivity.png.
+
+    Every argument (parameter keys, types and ranges, samples, the metric) is checked before any run.
+    """
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     from marketsim.experiments.sensitivity import parse_bounds, sobol_sensitivity
-    from marketsim.experiments.sweep import SweepInterrupted
     from marketsim.scenario import resolve_scenario_path
 
-    if workers is not None and scheduler is not None:
-        _fail("give either --workers (a local cluster) or --scheduler (a running one), not both")
-    with _research_errors():
+    with _batch_errors():
         bounds = parse_bounds(params)
-        try:
-            table = sobol_sensitivity(
-                resolve_scenario_path(file), bounds, samples, output, seeds, workers, scheduler,
-                out_dir=out, overrides=overrides or [], progress=not quiet)
-        except SweepInterrupted as stop:
-            _stop_interrupted(stop)
+        table = sobol_sensitivity(
+            resolve_scenario_path(file), bounds, samples, output, seeds, workers, scheduler,
+            out_dir=out, overrides=overrides or [], progress=not quiet, force=force,
+            stall_timeout=stall_timeout, dashboard=dashboard)
     if quiet:
         typer.echo(str(out))
         return
-    shown = Table(title=f"Sobol' sensitivity of {output} ({samples} x {len(bounds) + 2} configurations, "
-                        f"{seeds} seed(s) each; +/- is the 95% interval)")
+    shown = Table(title=escape(f"Sobol' sensitivity of {output} ({samples} x {len(bounds) + 2} configurations, "
+                               f"{seeds} seed(s) each; +/- is the 95% interval)"))
     shown.add_column("parameter")
     shown.add_column("first order S1", justify="right")
     shown.add_column("total ST", justify="right")
     for row in table.itertuples():
-        shown.add_row(row.parameter, f"{row.S1:.3f} +/- {row.S1_conf:.3f}", f"{row.ST:.3f} +/- {row.ST_conf:.3f}")
+        shown.add_row(escape(row.parameter), f"{row.S1:.3f} +/- {row.S1_conf:.3f}",
+                      f"{row.ST:.3f} +/- {row.ST_conf:.3f}")
     console = Console()
     console.print(shown)
-    console.print(f"Written to [bold]{out}[/]: sensitivity.csv, sensitivity.png, runs.parquet, summary.parquet")
-
-
+    console.print(f"Written to [bold]{escape(str(out))}[/]: sensitivity.csv, sensitivity.png, runs.parquet, "
+                  "summary.parquet")
 
 
 # --- playground (the browser page of marketsim/app.py) -------------------------------------
@@ -491,7 +682,7 @@ def playground_command(
     overrides: list[str] | None = typer.Option(None, "--set", help=_SET_HELP),
     open_browser: bool = typer.Option(False, "--open/--no-open", help="Open the page in a web browser."),
 ) -> None:
-    """Serve the interactive playground (Mesa SolaraViz) for a scenario: sliders, live plots, compare."""
+    """Serve the interactive playground: one session per browser tab, settings, the run played, CSV export."""
     import importlib.util
     import json
     import os

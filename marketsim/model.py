@@ -1,6 +1,6 @@
 """MarketModel: the market for LLMs as a Mesa model. One ``step()`` is one period (default a quarter).
 
-One period, top to bottom (DESIGN.md section 4):
+One period, top to bottom (docs/theory.md §10):
 
 1. the world advances: hardware efficiency E(t), usable data stock, data efficiency rho_D(t),
    market size M(t) (:mod:`marketsim.world`);
@@ -18,6 +18,7 @@ Each simulated consumer stands for ``population(t) / consumers.count`` people.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Callable, Literal
 
 import mesa
@@ -28,7 +29,7 @@ from marketsim.agents.consumer import ConsumerAgent, ConsumerPopulation, Offers,
 from marketsim.agents.firm import FirmAgent
 from marketsim.economics import herfindahl, threshold_market
 from marketsim.economics.demand import Demand
-from marketsim.scenario import Scenario
+from marketsim.scenario import Overrides, Scenario, load
 from marketsim.world import World
 
 ConsumerMode = Literal["vectorised", "agents"]
@@ -43,17 +44,16 @@ FIRM_COLUMNS = ["firm", "strategy", "alive", "N", "D", "loss", "compute", "price
 _FIRM_ATTRIBUTES = {"firm": "name", "strategy": "strategy_name"}
 
 
-def _default_scenario() -> Scenario:
-    from marketsim.scenario import load_scenario, resolve_scenario_path
-
-    return load_scenario(resolve_scenario_path("baseline"))
-
-
 class MarketModel(mesa.Model):
     """The LLM market over many years.
 
     Args:
-        scenario: a validated :class:`~marketsim.scenario.Scenario` (default: the bundled baseline).
+        scenario: a validated :class:`~marketsim.scenario.Scenario`, a scenario TOML file, or the
+            name of a bundled scenario (``"baseline"``), read as ``marketsim run FILE`` reads it
+            (default: the bundled baseline).
+        overrides: changes to the scenario by key path, the same as the CLI's ``--set``:
+            ``{"hardware.stall_year": 2030, "firms.0.price": 3}`` or ``["hardware.stall_year=2030"]``.
+            An unknown key or an invalid value raises :class:`~marketsim.scenario.ScenarioError` (a ValueError).
         seed: random seed (default: ``scenario.meta.seed``); same seed, same tables.
         consumers: ``"vectorised"`` (numpy arrays, for 1e5-1e7 consumers) or ``"agents"`` (one
             :class:`ConsumerAgent` each; the readable reference). Both give identical results.
@@ -66,9 +66,9 @@ class MarketModel(mesa.Model):
         datacollector: model-level series (one row per period) and FirmAgent series.
     """
 
-    def __init__(self, scenario: Scenario | None = None, *, seed: int | None = None,
-                 consumers: ConsumerMode = "vectorised") -> None:
-        scenario = _default_scenario() if scenario is None else scenario
+    def __init__(self, scenario: Scenario | str | Path | None = None, *, overrides: Overrides = (),
+                 seed: int | None = None, consumers: ConsumerMode = "vectorised") -> None:
+        scenario = load("baseline" if scenario is None else scenario, overrides)
         seed = scenario.meta.seed if seed is None else int(seed)
         super().__init__(seed=seed)
         if consumers not in ("vectorised", "agents"):
@@ -181,6 +181,7 @@ class MarketModel(mesa.Model):
         on_sale = [f for f in self.firms if f.unique_id in offers.firm_ids]
         self.largest_N = max((f.deployed.N for f in on_sale), default=0.0)
         self.largest_D = max((f.deployed.D for f in on_sale), default=0.0)
+        # NaN = missing: no model on sale this period (model.csv writes an empty cell; marketsim.columns)
         self.best_loss = min((f.deployed.loss for f in on_sale), default=float("nan"))
         self.hhi = herfindahl(counts) if total else 0.0
         self.consumer_surplus = surplus

@@ -14,7 +14,9 @@ Units: money in US dollars, time in years (``t`` = years since ``meta.start_year
 
 from __future__ import annotations
 
+import atexit
 import copy
+import importlib.resources
 import json
 import re
 import sys
@@ -22,13 +24,14 @@ import tomllib
 import types
 import typing
 from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
+import numpy as np
 import tomli_w
-from annotated_types import Ge, Gt, Le, Lt, MinLen
+from annotated_types import Ge, Gt, Le, Lt, MaxLen, MinLen
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from marketsim.economics.scaling import SCALING_PRESETS, ScalingLaw
@@ -41,27 +44,85 @@ __all__ = [
     "Hardware",
     "Market",
     "Meta",
+    "Overrides",
     "Scaling",
     "Scenario",
     "ScenarioError",
     "bundled_scenarios",
     "exit_on_scenario_error",
+    "load",
     "load_scenario",
     "resolve_scenario_path",
     "scenario_from_dict",
     "scenario_to_toml",
 ]
 
-#: The repository's bundled scenarios (``<repo>/scenarios``), found relative to this package.
-SCENARIO_DIR: Path = Path(__file__).resolve().parent.parent / "scenarios"
+
+def _bundled_dir() -> Path:
+    """The folder of the bundled scenario files, shipped as package data (``marketsim/scenarios``).
+
+    Read with :mod:`importlib.resources`, so it is found in a wheel install as well as in a checkout
+    (where ``marketsim/scenarios`` is a symlink to the repository's ``scenarios/`` folder). A package
+    imported from a zip file has no folder on disk: its scenarios are extracted for the process's
+    lifetime.
+    """
+    root = importlib.resources.files("marketsim") / "scenarios"
+    if isinstance(root, Path):
+        return root
+    stack = ExitStack()
+    atexit.register(stack.close)
+    return stack.enter_context(importlib.resources.as_file(root))
+
+
+#: The bundled scenarios (package data ``marketsim/scenarios``; in a checkout the top-level ``scenarios/``).
+SCENARIO_DIR: Path = _bundled_dir()
 
 ThresholdFamily = Literal["lognormal", "pareto", "loguniform"]
 
 PositiveFloat = Annotated[float, Field(gt=0)]
 NonNegativeFloat = Annotated[float, Field(ge=0)]
-Factor = Annotated[float, Field(gt=0)]  # multiplicative change per year; 1.0 = constant
 OptionalPositive = Annotated[float | None, Field(gt=0)]
 Name = Annotated[str, Field(min_length=1)]
+
+# Bounds. Every number has a generous but finite range, so that no value a scenario accepts can
+# overflow to inf or NaN anywhere in a run (money, thresholds, E(t) over 100 years): each is far
+# outside any calibrated figure (docs/calibration.md) and far inside float range.
+
+#: Multiplicative change per year (1.0 = constant): at most 100x up or down per year.
+Factor = Annotated[float, Field(ge=0.01, le=100)]
+#: Dollars (cash, spend, costs): at most 1e15 (a thousand trillion) in size.
+MAX_DOLLARS = 1e15
+Dollars = Annotated[float, Field(ge=-MAX_DOLLARS, le=MAX_DOLLARS)]
+NonNegativeDollars = Annotated[float, Field(ge=0, le=MAX_DOLLARS)]
+#: Reducible-loss thresholds, nats per token (the optimizer's models reach R ~ 2e-8 to ~20).
+Threshold = Annotated[float, Field(ge=1e-9, le=1e3)]
+#: Counts of periods (retraining cycles, lags, horizons).
+Periods = Annotated[int, Field(ge=1, le=10_000)]
+#: Ranges the exogenous paths must stay within at every time of the run (checked across fields):
+#: hardware E in FLOP per dollar, data stock in tokens, data efficiency, population in people.
+PATH_RANGES: dict[str, tuple[str, float, float, str]] = {
+    "hardware": ("hardware E", 1.0, 1e45, "FLOP per dollar"),
+    "data_stock": ("the data stock", 1.0, 1e40, "tokens"),
+    "data_efficiency": ("data efficiency rho_D", 1e-6, 1e12, "(dimensionless)"),
+    "population": ("the population", 1.0, 1e15, "people"),
+}
+
+
+#: The problem reported for arrays or tables nested deeper than Python's recursion limit allows.
+TOO_DEEP = ("arrays or tables nested too deeply to read (hundreds of levels); a scenario's values are "
+            "numbers, strings or tables at most two levels deep")
+
+
+class _Says:
+    """Constraint metadata with the exact words of what a value must be (for :func:`_describe`)."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+#: Scenario names become output folder names and table labels: letters or digits, at most 100 characters.
+ScenarioName = Annotated[str, Field(min_length=1, max_length=100, pattern=r"[A-Za-z0-9]"),
+                         _Says("a string of 1 to 100 characters with at least one letter or digit (A-Z, a-z, 0-9)")]
 
 
 # --- schema ---------------------------------------------------------------------------------
@@ -77,17 +138,18 @@ class Meta(_Section):
     """``[meta]``: identity, random seed and time grid.
 
     Attributes:
-        name: scenario name (used in outputs and comparisons).
+        name: scenario name (used in outputs and comparisons): 1 to 100 characters, at least one
+            ASCII letter or digit (it names the output folder).
         description: free text; its first line is the one-line summary.
-        seed: seed of the model's numpy Generator.
+        seed: seed of the model's numpy Generator (0 to 2^63 - 1).
         start_year: calendar year at t = 0 (years).
         years: simulated length (years).
         periods_per_year: periods per year (4 = quarterly).
     """
 
-    name: Name
+    name: ScenarioName
     description: str = ""
-    seed: Annotated[int, Field(ge=0)] = 0
+    seed: Annotated[int, Field(ge=0, le=2**63 - 1)] = 0
     start_year: Annotated[int, Field(ge=1990, le=2100)] = 2025  # assumption: the present
     years: Annotated[float, Field(gt=0, le=100)]
     periods_per_year: Annotated[int, Field(ge=1, le=52)] = 4  # assumption: quarterly decisions
@@ -97,18 +159,19 @@ class Scaling(_Section):
     """``[scaling]``: the loss law L(N, D) = E0 + A N^-alpha + B D^-beta (nats per token).
 
     Attributes:
-        preset: named constants (calibration.md §1).
+        preset: named constants (docs/calibration.md §1).
         closure: data-bound closure; "cap" limits N to N_match(D_bar), "additive" is the plain law.
-        E0, A, B, alpha, beta: optional overrides of the preset's constants.
+        E0, A, B, alpha, beta: optional overrides of the preset's constants: E0 in (0, 100] nats per
+            token, A and B in [1e-3, 1e6], alpha and beta in [0.05, 2] (published fits: 0.28-0.37).
     """
 
-    preset: Literal["besiroglu2024", "hoffmann2022"] = "besiroglu2024"  # BES24; theory.md §6 default
-    closure: Literal["cap", "additive"] = "cap"  # theory.md §6: cap closure by default
-    E0: OptionalPositive = None
-    A: OptionalPositive = None
-    B: OptionalPositive = None
-    alpha: OptionalPositive = None
-    beta: OptionalPositive = None
+    preset: Literal["besiroglu2024", "hoffmann2022"] = "besiroglu2024"  # BES24; docs/theory.md §6 default
+    closure: Literal["cap", "additive"] = "cap"  # docs/theory.md §4: cap closure by default
+    E0: Annotated[float | None, Field(gt=0, le=100)] = None
+    A: Annotated[float | None, Field(ge=1e-3, le=1e6)] = None
+    B: Annotated[float | None, Field(ge=1e-3, le=1e6)] = None
+    alpha: Annotated[float | None, Field(ge=0.05, le=2)] = None
+    beta: Annotated[float | None, Field(ge=0.05, le=2)] = None
 
     def law(self) -> ScalingLaw:
         """The preset's :class:`ScalingLaw` with this section's overrides applied."""
@@ -129,15 +192,17 @@ class Hardware(_Section):
     """``[hardware]``: price-performance E(t) of training and serving hardware.
 
     Attributes:
-        flop_per_dollar: E at start_year (FLOP per dollar).
-        growth_per_year: multiplicative growth of E per year until stall_year.
-        stall_year: calendar year after which E grows at growth_after_stall (None: never).
-        growth_after_stall: multiplicative growth of E per year after stall_year.
+        flop_per_dollar: E at start_year (FLOP per dollar, 1 to 1e45).
+        growth_per_year: multiplicative growth of E per year until stall_year (0.01 to 100).
+        stall_year: calendar year after which E grows at growth_after_stall (None: never; 1990-2200).
+        growth_after_stall: multiplicative growth of E per year after stall_year (0.01 to 100).
+
+    E must also stay within 1 to 1e45 FLOP per dollar over the whole run (checked across fields).
     """
 
-    flop_per_dollar: PositiveFloat
+    flop_per_dollar: Annotated[float, Field(ge=1, le=1e45)]
     growth_per_year: Factor
-    stall_year: int | None = None
+    stall_year: Annotated[int | None, Field(ge=1990, le=2200)] = None
     growth_after_stall: Factor = 1.0  # assumption: progress stops entirely after a stall
 
 
@@ -145,102 +210,106 @@ class Data(_Section):
     """``[data]``: the usable stock of training data and its efficiency.
 
     Attributes:
-        stock_tokens: usable stock D_bar at start_year (effective tokens).
-        stock_growth_per_year: multiplicative growth of the stock per year.
-        efficiency: data-efficiency multiplier rho_D at start_year (dimensionless).
-        efficiency_growth_per_year: multiplicative growth of rho_D per year.
-        cost_per_token: data cost c_D (dollars per training token).
+        stock_tokens: usable stock D_bar at start_year (effective tokens, 1 to 1e40).
+        stock_growth_per_year: multiplicative growth of the stock per year (0.01 to 100).
+        efficiency: data-efficiency multiplier rho_D at start_year (dimensionless, 1e-6 to 1e12).
+        efficiency_growth_per_year: multiplicative growth of rho_D per year (0.01 to 100).
+        cost_per_token: data cost c_D (dollars per training token, 0 to 1e6).
+
+    The stock and rho_D must also stay within those ranges over the whole run.
     """
 
-    stock_tokens: PositiveFloat
+    stock_tokens: Annotated[float, Field(ge=1, le=1e40)]
     stock_growth_per_year: Factor = 1.0  # assumption: fixed stock unless stated
-    efficiency: PositiveFloat = 1.0  # theory.md §6: rho_D = 1 at baseline
+    efficiency: Annotated[float, Field(ge=1e-6, le=1e12)] = 1.0  # docs/theory.md §1.1: rho_D = 1 at baseline
     efficiency_growth_per_year: Factor = 1.0  # assumption: no data-efficiency progress
-    cost_per_token: NonNegativeFloat = 0.0  # theory.md §6: data cost 0 by default
+    cost_per_token: Annotated[float, Field(ge=0, le=1e6)] = 0.0  # docs/theory.md §1.2: data cost 0 by default
 
 
 class Consumers(_Section):
     """``[consumers]``: the consumer population and its quality thresholds on reducible loss R.
 
     Attributes:
-        count: simulated consumers (each stands for population / count people).
-        population: people at start_year.
-        population_growth_per_year: multiplicative growth of the population per year.
+        count: simulated consumers (each stands for population / count people; 1 to 1e8).
+        population: people at start_year (1 to 1e15; also over the whole run).
+        population_growth_per_year: multiplicative growth of the population per year (0.01 to 100).
         family: threshold distribution family.
-        median_threshold: lognormal median of thresholds tau (nats per token, on R).
-        sigma: lognormal spread of ln tau.
-        pareto_max_threshold, pareto_k: pareto thresholds tau = max * U^(1/k) (nats per token).
-        loguniform_min, loguniform_max: loguniform threshold range (nats per token).
-        value_exponent: kappa; value per adopter grows as (R_ref/R)^kappa.
-        tokens_per_adopter_per_period: T, tokens served per adopter per period.
-        price_sensitivity: ln-R utility units per dollar; also converts surplus to dollars.
-        switching_cost: utility penalty for changing model (ln-R units).
+        median_threshold: lognormal median of thresholds tau (nats per token, on R; 1e-9 to 1000).
+        sigma: lognormal spread of ln tau (0.01 to 10).
+        pareto_max_threshold, pareto_k: pareto thresholds tau = max * U^(1/k) (nats per token,
+            1e-9 to 1000; k 0.01 to 100).
+        loguniform_min, loguniform_max: loguniform threshold range (nats per token, 1e-9 to 1000).
+        value_exponent: kappa; value per adopter grows as (R_ref/R)^kappa (0 to 1/gamma, exclusive).
+        tokens_per_adopter_per_period: T, tokens served per adopter per period (0 to 1e12).
+        price_sensitivity: ln-R utility units per dollar; also converts surplus to dollars (1e-6 to 10).
+        switching_cost: utility penalty for changing model (ln-R units, 0 to 100).
     """
 
     count: Annotated[int, Field(ge=1, le=100_000_000)]
-    population: PositiveFloat
+    population: Annotated[float, Field(ge=1, le=1e15)]
     population_growth_per_year: Factor = 1.0  # assumption: constant population
-    family: ThresholdFamily = "lognormal"  # theory.md §6: bounded lognormal-share hybrid
-    median_threshold: PositiveFloat = 0.1  # theory.md §6: median threshold R0 = 0.1
-    sigma: PositiveFloat = 1.0  # theory.md §6: lognormal sigma = 1
-    pareto_max_threshold: PositiveFloat = 0.2  # assumption
-    pareto_k: PositiveFloat = 1.0  # assumption
-    loguniform_min: PositiveFloat = 0.01  # assumption
-    loguniform_max: PositiveFloat = 1.0  # assumption
-    value_exponent: NonNegativeFloat = 2.5  # theory.md §6: kappa = k = 2.5
-    tokens_per_adopter_per_period: NonNegativeFloat
-    price_sensitivity: PositiveFloat = 0.05  # assumption
-    switching_cost: NonNegativeFloat = 0.0  # assumption: no inertia unless stated
+    family: ThresholdFamily = "lognormal"  # docs/theory.md §6: bounded lognormal-share hybrid
+    median_threshold: Threshold = 0.1  # docs/theory.md §6: median threshold R0 = 0.1
+    sigma: Annotated[float, Field(ge=0.01, le=10)] = 1.0  # docs/theory.md §6: lognormal sigma = 1
+    pareto_max_threshold: Threshold = 0.2  # assumption
+    pareto_k: Annotated[float, Field(ge=0.01, le=100)] = 1.0  # assumption
+    loguniform_min: Threshold = 0.01  # assumption
+    loguniform_max: Threshold = 1.0  # assumption
+    value_exponent: Annotated[float, Field(ge=0, le=100)] = 2.5  # docs/theory.md §6: kappa = k = 2.5
+    tokens_per_adopter_per_period: Annotated[float, Field(ge=0, le=1e12)]
+    price_sensitivity: Annotated[float, Field(ge=1e-6, le=10)] = 0.05  # assumption
+    switching_cost: Annotated[float, Field(ge=0, le=100)] = 0.0  # assumption: no inertia unless stated
 
 
 class Market(_Section):
     """``[market]``: how firms' best responses are smoothed.
 
     Attributes:
-        logit_lambda: logit noise of consumer choice among qualifying models (ln-R units).
+        logit_lambda: logit noise of consumer choice among qualifying models (ln-R units, 0.01 to 10).
         damping: weight theta on the new best response in damped updates (0 < theta <= 1).
     """
 
-    logit_lambda: PositiveFloat = 0.3  # theory.md §7: lambda ~ 0.3
-    damping: Annotated[float, Field(gt=0, le=1)] = 0.5  # theory.md §7: theta = 0.5
+    logit_lambda: Annotated[float, Field(ge=0.01, le=10)] = 0.3  # docs/theory.md §7: lambda ~ 0.3
+    damping: Annotated[float, Field(gt=0, le=1)] = 0.5  # docs/theory.md §7: theta = 0.5
 
 
 class Firm(_Section):
     """``[[firms]]``: one firm, its strategy, prices and finances.
 
     Attributes:
-        name: unique firm name.
+        name: unique firm name (1 to 100 characters).
         strategy: decision rule.
-        price: dollars per adopter per period.
-        cash: dollars at start (or at entry).
-        credit_limit: dollars; the firm exits when cash < credit_limit (must be <= cash).
-        retrain_every_periods: periods between model generations.
-        training_lag_periods: periods between starting and releasing a model.
-        horizon_periods: periods over which a new model's profit is evaluated.
-        fixed_cost_per_period: dollars per period the firm pays whatever it sells (staff, overheads).
-        entry_year: calendar year of entry (None: present from the start).
-        growth_factor_per_year: fixed_growth: multiplicative growth of training spend per year.
-        initial_spend: fixed_growth: first training spend (dollars).
+        price: dollars per adopter per period (0 to 1e6).
+        cash: dollars at start (or at entry; -1e15 to 1e15).
+        credit_limit: dollars; the firm exits when cash < credit_limit (must be <= cash; -1e15 to 1e15).
+        retrain_every_periods: periods between model generations (1 to 10000).
+        training_lag_periods: periods between starting and releasing a model (0 to 10000).
+        horizon_periods: periods over which a new model's profit is evaluated (1 to 10000).
+        fixed_cost_per_period: dollars per period the firm pays whatever it sells (staff, overheads;
+            0 to 1e15).
+        entry_year: calendar year of entry (None: present from the start; 1990 to 2200).
+        growth_factor_per_year: fixed_growth: multiplicative growth of training spend per year (0.01 to 100).
+        initial_spend: fixed_growth: first training spend (dollars, 1 to 1e15).
         leader: open_weights: the name of the firm followed.
-        lag_periods: open_weights: periods behind the leader.
-        compute_fraction: open_weights: fraction of the leader's compute used.
+        lag_periods: open_weights: periods behind the leader (0 to 10000).
+        compute_fraction: open_weights: fraction of the leader's compute used (1e-6 to 1).
     """
 
-    name: Name
+    name: Annotated[str, Field(min_length=1, max_length=100)]
     strategy: Name = "profit_optimal"  # a name registered with marketsim.agents.firm.register_strategy
-    price: NonNegativeFloat
-    cash: float
-    credit_limit: float
-    retrain_every_periods: Annotated[int, Field(gt=0)] = 4  # assumption; LOH23: 250-1000 days between generations
-    training_lag_periods: Annotated[int, Field(ge=0)] = 1  # assumption
-    horizon_periods: Annotated[int, Field(gt=0)] = 8  # assumption: two years of quarters
-    fixed_cost_per_period: NonNegativeFloat = 0.0  # dollars per period (staff etc.); COT24: R&D staff 29-49% of development cost
-    entry_year: float | None = None
+    price: Annotated[float, Field(ge=0, le=1e6)]
+    cash: Dollars
+    credit_limit: Dollars
+    retrain_every_periods: Periods = 4  # assumption; LOH23: 250-1000 days between generations
+    training_lag_periods: Annotated[int, Field(ge=0, le=10_000)] = 1  # assumption
+    horizon_periods: Periods = 8  # assumption: two years of quarters
+    fixed_cost_per_period: NonNegativeDollars = 0.0  # dollars per period (staff etc.); COT24: R&D staff 29-49% of development cost
+    entry_year: Annotated[float | None, Field(ge=1990, le=2200)] = None
     growth_factor_per_year: Factor = 2.4  # COT24: frontier training cost grows 2.4x per year
-    initial_spend: PositiveFloat = 1e8  # assumption; order of COT24 frontier costs (GPT-4 ~4e7)
+    initial_spend: Annotated[float, Field(ge=1, le=MAX_DOLLARS)] = 1e8  # assumption; order of COT24 frontier costs (GPT-4 ~4e7)
     leader: str | None = None
-    lag_periods: Annotated[int, Field(ge=0)] = 4  # EPOPEN24: open models ~1 year behind
-    compute_fraction: Annotated[float, Field(gt=0, le=1)] = 0.3  # assumption
+    lag_periods: Annotated[int, Field(ge=0, le=10_000)] = 4  # EPOPEN24: open models ~1 year behind
+    compute_fraction: Annotated[float, Field(ge=1e-6, le=1)] = 0.3  # assumption
 
 
 class Scenario(_Section):
@@ -353,10 +422,10 @@ def _format_value(value: Any) -> str:
 
 
 def _format_number(value: float) -> str:
-    """A bound as written in a message: integers without a decimal point."""
-    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+    """A bound as written in a message: integers without a decimal point, large ones as 1e+15."""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e7:
         return str(int(value))
-    return str(value)
+    return f"{value:g}" if isinstance(value, float) else str(value)
 
 
 def _path(loc: Sequence[str | int]) -> str:
@@ -413,7 +482,13 @@ def _describe(annotation: Any, metadata: Sequence[Any]) -> str:
     """What a schema node allows, as the end of a sentence starting with 'must be'."""
     inner, optional = _strip_optional(annotation)
     min_length = next((c.min_length for c in metadata if isinstance(c, MinLen)), 0)
-    if typing.get_origin(inner) is Literal:
+    max_length = next((c.max_length for c in metadata if isinstance(c, MaxLen)), None)
+    says = next((c.text for c in metadata if isinstance(c, _Says)), None)
+    if says is not None:
+        text = says
+    elif inner is str and max_length is not None:
+        text = f"a string of {min_length} to {max_length} characters"
+    elif typing.get_origin(inner) is Literal:
         text = "one of " + ", ".join(json.dumps(arg) for arg in typing.get_args(inner))
     elif typing.get_origin(inner) is list:
         text = "an array of tables"
@@ -535,7 +610,52 @@ def _check_strategies(s: Scenario) -> list[_Problem]:
             for i, firm in enumerate(s.firms) if firm.strategy not in STRATEGIES]
 
 
-_CROSS_CHECKS = (_check_time, _check_thresholds, _check_value_exponent, _check_strategies, _check_firms)
+#: Growth keys of each exogenous path of PATH_RANGES: (before the stall, after it or None).
+_PATH_GROWTH_KEYS = {
+    "hardware": ("hardware.growth_per_year", "hardware.growth_after_stall"),
+    "data_stock": ("data.stock_growth_per_year", None),
+    "data_efficiency": ("data.efficiency_growth_per_year", None),
+    "population": ("consumers.population_growth_per_year", None),
+}
+
+
+def _check_paths(s: Scenario) -> list[_Problem]:
+    """Each exogenous path (E, data stock, rho_D, population) stays within PATH_RANGES over the run.
+
+    Growth is exponential between the start, the stall and the end, so those times bound it; the
+    check runs in logs, so that a path that would overflow is reported instead of computed.
+    """
+    from marketsim.world import World  # world.py does not import this module
+
+    try:
+        world = World.from_scenario(s)
+    except ValueError:
+        return []  # a stall year before the start: _check_time reports it
+    end = s.n_periods * s.period_years
+    problems = []
+    for name, (label, low, high, unit) in PATH_RANGES.items():
+        path = getattr(world, name)
+        stall = path.stall_after_years
+        times = [0.0, end] if stall is None or stall >= end else [0.0, stall, end]
+        logs = np.log(path.start) + np.asarray(path.log_growth(np.array(times)))
+        outside = (logs > np.log(high)) | (logs < np.log(low))
+        if not outside.any():
+            continue
+        first = int(np.argmax(outside))
+        before, after = _PATH_GROWTH_KEYS[name]
+        after_stall = after is not None and len(times) == 3 and first == 2 and not outside[1]
+        key = after if after_stall else before
+        section, field = key.split(".")
+        value = getattr(getattr(s, section), field)
+        reaches = f"10^{logs[first] / np.log(10):.1f}"
+        message = (f"must keep {label} within {low:g} to {high:g} {unit} over the run "
+                   f"(it would reach {reaches} in {s.meta.start_year + times[first]:g})")
+        problems.append(_Problem(key, message, value))
+    return problems
+
+
+_CROSS_CHECKS = (_check_time, _check_thresholds, _check_value_exponent, _check_strategies, _check_firms,
+                 _check_paths)
 
 
 # --- overrides ------------------------------------------------------------------------------------
@@ -587,17 +707,34 @@ def _set_path(data: dict[str, Any], parts: list[str | int], value: Any) -> str |
     return None
 
 
-def _apply_overrides(data: dict[str, Any], overrides: Sequence[str]) -> tuple[list[str], dict[str, str]]:
-    """Apply ``key.path=value`` overrides in place; returns (problems, key path -> override text)."""
+#: Overrides as the CLI's ``--set`` takes them (``["firms.0.price=5"]``, values parsed as TOML) or
+#: as a mapping from key path to value (``{"firms.0.price": 5}``, values used as they are).
+Overrides = Sequence[str] | Mapping[str, Any]
+
+
+def _override_entries(overrides: Overrides) -> list[tuple[str, str | None, Any]]:
+    """(text naming the override in messages, key path or None if malformed, value) of each override."""
+    if isinstance(overrides, Mapping):
+        # numpy scalars (e.g. from np.linspace in a notebook) become the Python numbers strict validation expects
+        return [(f"{key}={_format_value(value)}", str(key), value.item() if isinstance(value, np.generic) else value)
+                for key, value in overrides.items()]
+    entries = []
+    for text in [overrides] if isinstance(overrides, str) else overrides:
+        key, sep, raw = str(text).partition("=")
+        entries.append((str(text), key if sep else None, _parse_override_value(raw.strip())))
+    return entries
+
+
+def _apply_overrides(data: dict[str, Any], overrides: Overrides) -> tuple[list[str], dict[str, str]]:
+    """Apply overrides (see :data:`Overrides`) in place; returns (problems, key path -> override text)."""
     problems: list[str] = []
     origins: dict[str, str] = {}
-    for text in overrides:
-        key, sep, raw = text.partition("=")
-        parts = _split_key(key) if sep else None
+    for text, key, value in _override_entries(overrides):
+        parts = _split_key(key) if key is not None else None
         if parts is None:
             problems.append(f"override {text!r}: must have the form key.path=value (e.g. firms.0.price=5)")
             continue
-        reason = _set_path(data, parts, _parse_override_value(raw.strip()))
+        reason = _set_path(data, parts, value)
         if reason:
             problems.append(f"override {text!r}: {reason}")
         else:
@@ -617,7 +754,7 @@ def _with_origin(problem: _Problem, origins: Mapping[str, str]) -> str:
 
 
 def scenario_from_dict(
-    data: Mapping[str, Any], source: str = "<dict>", overrides: Sequence[str] = ()
+    data: Mapping[str, Any], source: str = "<dict>", overrides: Overrides = ()
 ) -> Scenario:
     """Validate a scenario given as nested dicts (as parsed from TOML), after applying overrides.
 
@@ -625,19 +762,25 @@ def scenario_from_dict(
         data: the scenario tables; not modified.
         source: name used at the start of every error line (a file path or ``<dict>``).
         overrides: ``key.path=value`` strings; list entries by index (``firms.0.price=5`` or
-            ``firms[0].price=5``); values parsed as TOML, falling back to a bare string.
+            ``firms[0].price=5``); values parsed as TOML, falling back to a bare string. Or a mapping
+            from key path to value (``{"firms.0.price": 5}``), values taken as they are.
 
     Raises:
         ScenarioError: one line per problem, naming ``source``, the key path, value and what is allowed.
     """
     if not isinstance(data, Mapping):
         raise ScenarioError(source, [f"(top level) = {_format_value(data)}: must be a table"])
-    resolved = copy.deepcopy(dict(data))
+    try:
+        resolved = copy.deepcopy(dict(data))
+    except RecursionError:
+        raise ScenarioError(source, [TOO_DEEP]) from None
     override_problems, origins = _apply_overrides(resolved, overrides)
     if override_problems:
         raise ScenarioError(source, override_problems)
     try:
         return Scenario.model_validate(resolved)
+    except RecursionError:
+        raise ScenarioError(source, [TOO_DEEP]) from None
     except ValidationError as err:
         problems = _problems_from_validation(err)
         raise ScenarioError(source, [_with_origin(problem, origins) for problem in problems]) from None
@@ -652,12 +795,12 @@ def _toml_syntax_problem(err: tomllib.TOMLDecodeError) -> str:
     return f"line {match[1]}, column {match[2]}: invalid TOML: {message[: match.start()]}"
 
 
-def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
+def load_scenario(path: str | Path, overrides: Overrides = ()) -> Scenario:
     """Read, override and validate a scenario TOML file.
 
     Args:
         path: the TOML file (use :func:`resolve_scenario_path` to accept bundled names).
-        overrides: ``key.path=value`` strings, as in :func:`scenario_from_dict`.
+        overrides: ``key.path=value`` strings or a mapping, as in :func:`scenario_from_dict`.
 
     Raises:
         ScenarioError: unreadable file, TOML syntax error (with line and column) or invalid content.
@@ -674,7 +817,29 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = ()) -> Scenario:
         raise ScenarioError(source, [f"byte {err.start}: not UTF-8 text"]) from None
     except tomllib.TOMLDecodeError as err:
         raise ScenarioError(source, [_toml_syntax_problem(err)]) from None
+    except RecursionError:  # tomllib parses nested arrays and inline tables recursively
+        raise ScenarioError(source, [TOO_DEEP]) from None
     return scenario_from_dict(data, source=source, overrides=overrides)
+
+
+def load(source: str | Path | Scenario, overrides: Overrides = ()) -> Scenario:
+    """A validated scenario from a file path or bundled name, as the CLI reads ``FILE --set ...``.
+
+    Args:
+        source: a TOML file, the name of a bundled scenario (``"baseline"``), or a
+            :class:`Scenario` (returned as it is when there are no overrides).
+        overrides: ``["hardware.stall_year=2030"]`` (the CLI's ``--set`` strings) or
+            ``{"hardware.stall_year": 2030}``; the same key paths either way.
+
+    Raises:
+        ScenarioError: (a ValueError) no such file or bundled name, an unknown key, an invalid value.
+    """
+    if isinstance(source, Scenario):
+        if not overrides:
+            return source
+        return scenario_from_dict(source.model_dump(mode="python"), source=f"<scenario {source.meta.name}>",
+                                  overrides=overrides)
+    return load_scenario(resolve_scenario_path(source), overrides)
 
 
 def scenario_to_toml(s: Scenario) -> str:

@@ -4,7 +4,7 @@ Every driver is a :class:`GrowthPath`: a value at ``meta.start_year`` that grows
 per year, optionally switching to another factor after a stall. Time ``t`` is in years since
 ``meta.start_year`` (docs/architecture.md, "Units").
 
-Typical values (../shared/reference/calibration.md):
+Typical values (docs/calibration.md, sections as cited):
 
 - Hardware price-performance E (FLOP per dollar) grows 0.12-0.14 orders of magnitude per year, i.e.
   about 1.32-1.38x per year, doubling every ~2.1-2.5 years (section 3: HOB22 0.122 OOM/yr; COT24

@@ -1,176 +1,170 @@
-"""The playground's model factory, page inputs, plots and the `marketsim playground` command.
+"""The playground without a browser: controls table, per-session state, playback, reveal, export.
 
-The browser end-to-end test is tests/test_app_browser.py; this file needs no browser or server.
+The browser end-to-end test is tests/test_app_browser.py.
 """
 
 from __future__ import annotations
 
+import io
 import json
 import math
+import shlex
+import threading
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+import solara
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.image import imread
 from typer.testing import CliRunner
 
 from marketsim import app as playground
+from marketsim import plots
 from marketsim.app import (
-    ADOPTION,
-    FIRM_N,
+    CONTROLS,
+    DEFAULT_SPEED,
     MAX_CONSUMERS,
     OVERRIDES_ENV,
     SCENARIO_ENV,
-    TRAINING_SPEND,
-    PlaygroundModel,
-    compare_figure,
-    firm_lines,
+    AxesBox,
+    Control,
+    PageBase,
+    PlaygroundSession,
+    Prepared,
+    command_line,
+    compute_run,
+    control_bounds,
+    control_default,
+    control_text,
+    default_settings,
     headline_values,
-    model_params,
     parse_seed,
-    playground_base_scenario,
+    play,
+    playground_base,
     playground_scenario,
-    run_figure,
+    reveal_figure,
+    scenario_changes,
+    shown_tables,
+    stall_counterpart,
+    table_csv,
 )
 from marketsim.cli import app as cli
-from marketsim.experiments.outputs import FLOAT_FORMAT
-from marketsim.experiments.run import run_scenario
-from marketsim.scenario import ScenarioError, load_scenario, resolve_scenario_path
-
-# After marketsim.app, which silences a Solara hook warning about Mesa's own code on first import.
-from mesa.visualization.solara_viz import _check_model_params, split_model_params  # noqa: E402, I001
+from marketsim.scenario import ScenarioError, bundled_scenarios, load_scenario, resolve_scenario_path
 
 runner = CliRunner()
+SHORT = ("meta.years=2",)  # two years, 8 quarterly periods: runs in a fraction of a second
 
 
 @pytest.fixture(scope="module")
-def baseline():
-    """The bundled baseline, shortened to two years (8 quarterly periods) to keep runs quick."""
-    return load_scenario(resolve_scenario_path("baseline"), ["meta.years=2"])
+def base() -> PageBase:
+    """The page's base as `marketsim playground baseline --set meta.years=2` gives it."""
+    return playground_base({SCENARIO_ENV: "baseline", OVERRIDES_ENV: json.dumps(list(SHORT))})
 
 
-def page_values(params: dict) -> dict:
-    """What SolaraViz passes to the model on Reset: fixed values plus each control's value (as
-    mesa.visualization.solara_viz.ModelCreator builds it)."""
-    user, fixed = split_model_params(params)
-    return {**fixed, **{name: control.get("value") for name, control in user.items()}}
+@pytest.fixture(scope="module")
+def baseline(base: PageBase):
+    return base.scenario
 
 
-def run_periods(model: PlaygroundModel, periods: int) -> PlaygroundModel:
-    for _ in range(periods):
-        model.step()
-    return model
+def control(name: str) -> Control:
+    (found,) = [c for c in CONTROLS if c.name == name]
+    return found
 
 
-# --- the page's model factory is `marketsim run` -------------------------------------------------
+# --- the controls table ---------------------------------------------------------------------------
 
 
-def test_page_factory_with_a_typed_seed_builds_the_same_model_as_marketsim_run(baseline, tmp_path):
-    file = tmp_path / "two_years.toml"
-    file.write_text(resolve_scenario_path("baseline").read_text(encoding="utf-8").replace(
-        "years = 20 ", "years = 2 "), encoding="utf-8")
-    scenario = load_scenario(file)
-    assert scenario.n_periods == 8
-    values = {**page_values(model_params(scenario)), "seed": "7"}  # the text box delivers a string
-    page_model = run_periods(PlaygroundModel(**values), 8)
-
-    out = tmp_path / "run"
-    result = runner.invoke(cli, ["run", str(file), "--seed", "7", "--out", str(out), "--quiet", "--no-figures"])
-    assert result.exit_code == 0, result.output
-    cli_table = pd.read_csv(out / "model.csv")
-
-    page_table = page_model.model_table()
-    assert len(page_table) == len(cli_table) == 8
-    # Exactly what `marketsim run` computes, and what it wrote (model.csv keeps 10 digits).
-    pd.testing.assert_frame_equal(page_table, run_scenario(scenario, seed=7).model, check_exact=True)
-    assert FLOAT_FORMAT == "%.10g"
-    pd.testing.assert_frame_equal(page_table, cli_table, check_dtype=False, rtol=1e-9)
-    # The seed matters, so the equality above is not a coincidence of the defaults.
-    other = run_periods(PlaygroundModel(**{**values, "seed": "0"}), 8).model_table()
-    assert not np.allclose(other["adopters"], page_table["adopters"])
+def test_controls_start_at_the_scenario_values_and_show_them_with_units(baseline):
+    assert default_settings(baseline) == {
+        "seed": "0", "hardware_growth": 1.38, "stall_year": None, "data_stock": 300.0, "data_growth": 1.07,
+        "data_efficiency": 1.0, "firms": 1, "price": 1.0, "sigma": 1.0, "family": "lognormal"}
+    texts = {c.name: control_text(c, control_default(c, baseline), baseline) for c in CONTROLS}
+    assert texts["hardware_growth"] == "Hardware growth: 1.38 x per year"
+    assert texts["stall_year"] == "Hardware stalls after: never"
+    assert texts["data_stock"] == "Data stock: 300 trillion tokens"
+    assert texts["price"] == "Price: $1.00 per adopter per quarter"  # the period's length, not "period"
+    assert texts["firms"] == "Number of firms: 1 (extra firms copy the first)"
+    assert control_text(control("stall_year"), 2030, baseline) == "Hardware stalls after: 2030 calendar year"
+    names = [c.name for c in CONTROLS]
+    assert len(names) == len(set(names))
 
 
-def test_page_inputs_pass_mesas_parameter_check_and_start_at_the_scenario_values(baseline):
-    params = model_params(baseline)
-    _check_model_params(PlaygroundModel.__init__, params)  # raises on an unknown or missing key
-    values = page_values(params)
-    assert values["hardware_growth_per_year"] == baseline.hardware.growth_per_year == 1.38
-    assert values["stall_year"] == 0  # the baseline has no stall
-    assert values["data_stock_trillion_tokens"] == pytest.approx(300.0)  # 3e14 tokens in the file
-    assert values["n_firms"] == len(baseline.firms) == 1
-    assert values["price"] == baseline.firms[0].price
-    assert values["threshold_sigma"] == baseline.consumers.sigma
-    assert values["demand_family"] == "lognormal"
-    assert values["seed"] == "0"
-    assert values["on_invalid"] == "report"
-    settings = {k: v for k, v in values.items() if k not in ("scenario", "on_invalid")}
-    assert playground_scenario(baseline, **settings) is baseline
+def _slider_values(c: Control, scenario) -> list:
+    if c.kind == "choice":
+        return list(c.choices)
+    low, high = control_bounds(c, scenario)
+    if c.kind == "year":
+        return [int(low), int(high)]
+    middle = low + round((high - low) / 2 / c.step) * c.step
+    return [low, middle, high]
 
 
-@pytest.mark.parametrize("name", ["hardware_stall", "oligopoly", "open_weights", "saturating_demand", "data_wall"])
+@pytest.mark.parametrize("name", [c.name for c in CONTROLS if c.kind != "seed"])
+def test_every_control_value_becomes_a_valid_override_that_marketsim_run_accepts(name, base, baseline):
+    c = control(name)
+    file = resolve_scenario_path("baseline")
+    for value in _slider_values(c, baseline):
+        changes = scenario_changes(baseline, {name: value})
+        if c.key == "firms":
+            assert changes.overrides == () and changes.n_firms == (None if value == 1 else value)
+            scenario = playground_scenario(baseline, {name: value})
+        else:
+            keys = [o.partition("=")[0] for o in changes.overrides]
+            expected = [c.key.replace("*", "0")] if c.key != "firms.*.price" else ["firms.0.price"]
+            assert keys in ([], expected), changes.overrides
+            # The same strings, given to the scenario loader as `marketsim run --set` gives them.
+            scenario = load_scenario(file, [*base.overrides, *changes.overrides])
+            assert scenario == playground_scenario(baseline, {name: value})
+        shown = control_default(c, scenario)
+        assert shown == pytest.approx(value) if c.kind in ("float", "int") else shown == value
+
+
+def test_no_stall_and_more_firms_are_changes_that_set_cannot_express():
+    stalled = load_scenario(resolve_scenario_path("hardware_stall"))
+    assert control_default(control("stall_year"), stalled) == 2030
+    changes = scenario_changes(stalled, {"stall_year": None, "firms": 3, "price": 2.0})
+    assert changes.no_stall and changes.n_firms == 3
+    assert changes.overrides == ("firms.0.price=2", "firms.1.price=2", "firms.2.price=2")
+    scenario = playground_scenario(stalled, {"stall_year": None, "firms": 3, "price": 2.0})
+    assert scenario.hardware.stall_year is None
+    assert [f.name for f in scenario.firms] == ["Frontier", "Frontier 2", "Frontier 3"]
+    assert all(f.price == 2.0 and f.strategy == stalled.firms[0].strategy for f in scenario.firms)
+    assert command_line("hardware_stall", (), changes) == (
+        "marketsim run hardware_stall --set firms.0.price=2 --set firms.1.price=2 --set firms.2.price=2"
+        "  # plus, in the scenario file: 3 firms (extra firms copy the first); no hardware stall")
+
+
+@pytest.mark.parametrize("name", [name for name, _path, _doc in bundled_scenarios()])
 def test_untouched_controls_leave_every_bundled_scenario_unchanged(name):
     scenario = load_scenario(resolve_scenario_path(name))
-    values = page_values(model_params(scenario))
-    settings = {k: v for k, v in values.items() if k not in ("scenario", "on_invalid")}
-    assert playground_scenario(scenario, **settings) is scenario
+    changes = scenario_changes(scenario, default_settings(scenario))
+    assert changes.empty and changes.seed == scenario.meta.seed
+    assert playground_scenario(scenario, default_settings(scenario)) is scenario
 
 
-def test_a_scenario_value_outside_a_slider_range_widens_the_range(baseline):
-    fast = playground_scenario(baseline, hardware_growth_per_year=2.5)
-    slider = model_params(fast)["hardware_growth_per_year"]
-    assert (slider.min, slider.value, slider.max) == (1.0, 2.5, 2.5)
-    stalled = load_scenario(resolve_scenario_path("hardware_stall"))
-    stall = model_params(stalled)["stall_year"]
-    assert stall["value"] == 2030 and 0 in stall["values"] and 2030 in stall["values"]
+def test_a_scenario_value_outside_a_range_widens_it(baseline):
+    fast = playground_scenario(baseline, {"hardware_growth": 2.5})
+    assert control_bounds(control("hardware_growth"), fast) == (1.0, 2.5)
+    assert control_bounds(control("hardware_growth"), baseline) == (1.0, 2.0)
+    assert control_bounds(control("stall_year"), baseline) == (2025, 2026)  # the run's years
 
 
-# --- settings -> scenario overrides ---------------------------------------------------------------
-
-
-def test_each_setting_changes_only_its_scenario_value(baseline):
-    changed = playground_scenario(
-        baseline, hardware_growth_per_year=1.2, stall_year=2026, data_stock_trillion_tokens=500,
-        data_stock_growth_per_year=1.1, data_efficiency_growth_per_year=1.3, price=2.5,
-        threshold_sigma=1.5, demand_family="pareto", seed="11")
-    assert changed.hardware.growth_per_year == 1.2
-    assert changed.hardware.stall_year == 2026
-    assert changed.data.stock_tokens == pytest.approx(5e14)
-    assert changed.data.stock_growth_per_year == 1.1
-    assert changed.data.efficiency_growth_per_year == 1.3
-    assert [f.price for f in changed.firms] == [2.5]
-    assert changed.consumers.sigma == 1.5
-    assert changed.consumers.family == "pareto"
-    assert changed.meta.seed == 11
-    untouched = ("scaling", "market")
-    assert all(getattr(changed, key) == getattr(baseline, key) for key in untouched)
-    assert changed.consumers.count == baseline.consumers.count
-    assert changed.hardware.flop_per_dollar == baseline.hardware.flop_per_dollar
-
-
-def test_stall_year_zero_removes_a_stall_and_a_year_sets_one():
-    stalled = load_scenario(resolve_scenario_path("hardware_stall"))
-    assert stalled.hardware.stall_year == 2030
-    assert playground_scenario(stalled, stall_year=0).hardware.stall_year is None
-    assert playground_scenario(stalled, stall_year=2028).hardware.stall_year == 2028
-
-
-def test_number_of_firms_copies_the_first_firm_or_keeps_the_first_ones(baseline):
-    three = playground_scenario(baseline, n_firms=3, price=2.0)
-    names = [f.name for f in three.firms]
-    assert names == ["Frontier", "Frontier 2", "Frontier 3"]
-    assert all(f.price == 2.0 and f.strategy == "profit_optimal" for f in three.firms)
-    assert three.firms[1].cash == baseline.firms[0].cash
-    oligopoly = load_scenario(resolve_scenario_path("oligopoly"))
-    assert [f.name for f in playground_scenario(oligopoly, n_firms=1).firms] == [oligopoly.firms[0].name]
-
-
-def test_invalid_settings_name_the_key_path_the_value_and_what_is_allowed(baseline):
+def test_bad_settings_are_refused_naming_the_setting_and_what_is_allowed(baseline):
     with pytest.raises(ScenarioError) as err:
-        playground_scenario(baseline, threshold_sigma=0.0)
-    assert str(err.value) == ("playground (baseline): consumers.sigma = 0.0: must be a number > 0 "
-                              "(from override 'consumers.sigma=0.0')")
-    with pytest.raises(ValueError, match=r"^n_firms = 0: must be at least 1$"):
-        playground_scenario(baseline, n_firms=0)
+        playground_scenario(baseline, {"sigma": 0.0})
+    assert str(err.value) == ("playground (baseline): consumers.sigma = 0: must be a number >= 0.01 and <= 10 "
+                              "(from override 'consumers.sigma=0')")
+    with pytest.raises(ValueError, match=r"^firms = 0: must be at least 1$"):
+        scenario_changes(baseline, {"firms": 0})
+    with pytest.raises(ValueError, match=r"^unknown setting\(s\) colour: allowed seed, hardware_growth"):
+        scenario_changes(baseline, {"colour": 1})
+    with pytest.raises(ValueError, match=r"^hardware_growth = 'fast': must be a number$"):
+        scenario_changes(baseline, {"hardware_growth": "fast"})
 
 
 @pytest.mark.parametrize(("typed", "seed"), [("42", 42), (" 7 ", 7), (3, 3), ("", None), (None, None)])
@@ -185,131 +179,318 @@ def test_parse_seed_rejects_anything_else_with_a_clear_message(typed):
     assert str(err.value) == f"seed = {typed!r}: must be a whole number >= 0 (or blank for the scenario's seed)"
 
 
-def test_a_bad_seed_fails_the_model_build_or_is_reported_on_the_page(baseline):
-    with pytest.raises(ValueError, match=r"^seed = 'x1': must be a whole number"):
-        PlaygroundModel(baseline, seed="x1")
-    reported = PlaygroundModel(baseline, seed="x1", hardware_growth_per_year=1.5, on_invalid="report")
-    assert reported.scenario is baseline  # nothing of the rejected settings is used
-    assert reported.settings_error == "seed = 'x1': must be a whole number >= 0 (or blank for the scenario's seed)"
-    assert "seed = &#x27;x1&#x27;: must be a whole number" in playground._headline_html(reported, "")
-    assert reported.stall_counterpart().scenario.hardware.growth_per_year == baseline.hardware.growth_per_year
-    assert "marketsim-error" not in playground._headline_html(PlaygroundModel(baseline), "")
+# --- the page's run is `marketsim run` ---------------------------------------------------------------
 
 
-# --- the model follows its settings ----------------------------------------------------------------
+def test_the_page_run_is_marketsim_run_of_the_command_line_it_shows(base, tmp_path):
+    session = PlaygroundSession(base)
+    for name, value in {"hardware_growth": 1.5, "price": 2.0, "family": "pareto", "data_stock": 500.0,
+                        "seed": "7"}.items():
+        session.set_setting(name, value)
+    changes, error = session.changes()
+    assert error is None
+    scenario, _ = session.scenario()
+    run = compute_run(scenario)
+    assert run.periods == 8 and run.scenario.meta.seed == 7
+
+    shown = command_line(base.file, base.overrides, changes)
+    assert shown == ("marketsim run baseline --set meta.years=2 --set hardware.growth_per_year=1.5 "
+                     "--set data.stock_tokens=5e+14 --set firms.0.price=2 --set consumers.family=pareto --seed 7")
+    out = tmp_path / "run"
+    result = runner.invoke(cli, [*shlex.split(shown)[1:], "--out", str(out), "--quiet", "--no-figures"])
+    assert result.exit_code == 0, result.output
+    # The tables the page shows and exports at the last period are the files marketsim run writes.
+    model, firms = shown_tables(run, run.periods)
+    assert table_csv(model) == (out / "model.csv").read_text(encoding="utf-8")
+    assert table_csv(firms) == (out / "firms.csv").read_text(encoding="utf-8")
+    # The settings matter, so the equality is not a coincidence of the defaults.
+    default = compute_run(base.scenario)
+    assert not np.allclose(default.model["E"].iloc[1:], run.model["E"].iloc[1:])
 
 
-def test_faster_hardware_growth_gives_higher_E_and_a_stall_freezes_it(baseline):
-    slow = run_periods(PlaygroundModel(baseline, hardware_growth_per_year=1.2), 8).model_table()
-    fast = run_periods(PlaygroundModel(baseline, hardware_growth_per_year=1.6), 8).model_table()
-    assert slow["E"].iloc[0] == fast["E"].iloc[0] == baseline.hardware.flop_per_dollar
-    assert (fast["E"].iloc[1:] > slow["E"].iloc[1:]).all()
-    # E(t) = E0 * g^t with t the period start in years (world.py); the last period starts at t = 1.75.
-    assert fast["E"].iloc[-1] == pytest.approx(baseline.hardware.flop_per_dollar * 1.6 ** 1.75)
-    stalled = run_periods(PlaygroundModel(baseline, stall_year=2026), 8).model_table()
-    after = stalled.loc[stalled["year"] >= 2026, "E"]
-    assert len(after) == 4 and np.allclose(after, after.iloc[0])
+def test_export_csv_equals_the_model_table_up_to_the_period_shown(baseline):
+    run = compute_run(baseline)
+    model, firms = shown_tables(run, 5)
+    exported = pd.read_csv(io.StringIO(table_csv(model)))
+    assert list(exported["step"]) == [0, 1, 2, 3, 4]
+    pd.testing.assert_frame_equal(exported, run.model.iloc[:5], check_dtype=False, rtol=1e-9)
+    assert len(pd.read_csv(io.StringIO(table_csv(firms)))) == 5 * len(baseline.firms)
+    empty, _ = shown_tables(run, 0)
+    assert table_csv(empty) == ",".join(run.model.columns) + "\n"  # period 0: the header only
+    columns = pd.read_csv(io.StringIO(playground._columns_csv(run)))
+    assert set(columns["column"]) >= set(run.model.columns) and not columns["unit"].isna().any()
 
 
-def test_stall_counterpart_toggles_the_stall_and_keeps_pace(baseline):
-    model = run_periods(PlaygroundModel(baseline), 3)
-    twin = model.stall_counterpart()
-    # Baseline has no stall: the counterpart stalls COMPARE_STALL_AFTER_YEARS (5) after 2025, but a
-    # two-year run ends in 2026, so it is clipped to the last simulated year.
-    assert twin.scenario.hardware.stall_year == 2026
-    assert twin.steps == model.steps == 3
-    run_periods(model, 2)
-    assert model.stall_counterpart() is twin and twin.steps == 5
+def test_runs_are_cached_as_pure_results_and_can_be_abandoned(baseline):
+    first = compute_run(baseline)
+    assert compute_run(baseline) is first  # a second tab with the same settings opens at once
+    other = playground_scenario(baseline, {"hardware_growth": 1.2})
+    with pytest.raises(playground.Cancelled, match=r"stopped at period 1 of 8"):
+        compute_run(other, should_stop=lambda: True)
+    assert compute_run(other).periods == 8  # the abandoned run was not cached half-done
+
+
+# --- one state per browser session -------------------------------------------------------------------
+
+
+def test_two_sessions_do_not_share_settings_period_or_playback(base):
+    one, two = PlaygroundSession(base), PlaygroundSession(base)
+    one.set_setting("hardware_growth", 1.7)
+    one.seek(5, 8)
+    one.toggle_play(8)
+    assert (one.period.value, one.playing.value) == (5, True)
+    assert (two.period.value, two.playing.value) == (0, False)
+    assert two.settings.value == default_settings(base.scenario)
+    assert one.scenario()[0].hardware.growth_per_year == 1.7
+    assert two.scenario()[0] is base.scenario
+
+
+def test_reset_starts_at_period_zero_and_play_at_the_end_starts_over(base):
+    session = PlaygroundSession(base)
+    session.seek(99, 8)
+    assert session.period.value == 8  # clipped to the run
+    session.toggle_play(8)
+    assert session.period.value == 0 and session.playing.value  # from the start again
+    session.reset()
+    assert (session.period.value, session.playing.value) == (0, False)
+    session.step(8)
+    session.step(8)
+    assert session.period.value == 2
+    session.set_setting("sigma", 1.5)
+    assert session.period.value == 2 and not session.playing.value  # a new setting keeps the period
+    session.restore_defaults()
+    assert session.settings.value == default_settings(base.scenario)
+    with pytest.raises(ValueError, match="unknown setting 'nope'"):
+        session.set_setting("nope", 1)
+
+
+def test_rejected_settings_are_reported_and_the_run_uses_the_scenario(base):
+    session = PlaygroundSession(base)
+    session.set_setting("seed", "x1")
+    session.set_setting("hardware_growth", 1.5)
+    scenario, error = session.scenario()
+    assert scenario is base.scenario
+    assert error == "seed = 'x1': must be a whole number >= 0 (or blank for the scenario's seed)"
+    html = playground._headline_html(compute_run(scenario), 0, base.note, error)
+    assert 'class="marketsim-error"' in html and "seed = &#x27;x1&#x27;: must be a whole number" in html
+
+
+def test_play_reveals_period_by_period_by_the_clock_and_stops_at_the_end(base):
+    session = PlaygroundSession(base)
+    session.speed.value = 2.0  # years per second: 8 quarters per second
+    now = [0.0]
+
+    def clock() -> float:
+        now[0] += 0.5  # every frame, half a second passes: four periods
+        return now[0]
+
+    seen = []
+    session.period.subscribe(seen.append)
+    session.playing.value = True
+    started = time.monotonic()
+    play(session, 80, 4, threading.Event(), clock=clock)
+    assert time.monotonic() - started < 5
+    assert seen == list(range(4, 81, 4))
+    assert session.period.value == 80 and not session.playing.value
+
+
+def test_default_playback_of_80_quarters_takes_seconds():
+    assert 80 / (DEFAULT_SPEED * 4) == 10.0  # seconds; measured in the browser test
+
+
+def test_play_stops_when_stopped_or_when_the_page_is_gone(base):
+    session = PlaygroundSession(base)
+    session.playing.value = True
+    gone = threading.Event()
+    gone.set()
+    play(session, 80, 4, gone)  # the tab closed: the component's cleanup set the stop event
+    assert session.period.value == 0 and session.playing.value  # stopped without touching the state
+    play(session, 80, 4, threading.Event(), connected=lambda: False)  # no page of the session is left
+    assert session.period.value == 0 and not session.playing.value
+
+
+# --- the component: one session per kernel, playback ends with the page -----------------------------
+
+
+@pytest.fixture
+def fake_page(monkeypatch, base) -> Iterator[list[PlaygroundSession]]:
+    """Page() with the short base scenario, the run computed but no figures drawn (fast), and a
+    record of every session it creates."""
+    sessions: list[PlaygroundSession] = []
+
+    class Recorded(PlaygroundSession):
+        def __init__(self, page_base: PageBase) -> None:
+            super().__init__(page_base)
+            sessions.append(self)
+
+    def quick_prepare(scenario, cancel=None, debounce=0.0, compare=True):
+        yield Prepared(compute_run(scenario))
+
+    monkeypatch.setattr(playground, "_page_base", lambda: base)
+    monkeypatch.setattr(playground, "PlaygroundSession", Recorded)
+    monkeypatch.setattr(playground, "prepare", quick_prepare)
+    yield sessions
+
+
+def _kernel(name: str):
+    from solara.server import kernel, kernel_context
+
+    return kernel_context.VirtualKernelContext(id=name, kernel=kernel.Kernel(), session_id=name)
+
+
+def _headline(rc) -> str:
+    """The headline's HTML in a rendered page ("" before it shows)."""
+    found = [w for w in rc.find(solara.widgets.HTML).widgets
+             if "marketsim-headline" in w.attributes.get("class", "")]
+    return found[0].unsafe_innerHTML if found else ""
+
+
+def _wait(condition: Callable[[], bool], what: str, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout:g} s waiting until {what}")
+        time.sleep(0.05)
+
+
+def _playback_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name == "marketsim-playback"]
+
+
+def test_each_browser_session_gets_its_own_state_and_closing_it_ends_playback(fake_page):
+    contexts = [_kernel("tab-one"), _kernel("tab-two")]
+    rendered = []
+    for context in contexts:
+        with context:
+            rendered.append(solara.render(playground.Page(), handle_error=False)[1])
+    one, two = fake_page
+    assert one is not two
+    for rc in rendered:
+        _wait(lambda rc=rc: "period 0 of 8" in _headline(rc), "each page shows its run at period 0")
+
+    with contexts[0]:
+        one.speed.value = 0.5  # 2 periods per second: 4 s for the 8 periods
+        one.playing.value = True
+    _wait(lambda: one.period.value >= 1, "the first session plays")
+    _wait(lambda: f"period {one.period.value} of 8" in _headline(rendered[0]), "its page follows")
+    assert two.period.value == 0 and not two.playing.value and "period 0 of 8" in _headline(rendered[1])
+    assert len(_playback_threads()) == 1
+
+    with contexts[0]:
+        rendered[0].close()  # what closing the tab does (VirtualKernelContext.close)
+    _wait(lambda: not _playback_threads(), "the closed page's playback thread ends", timeout=2.0)
+    stopped = one.period.value
+    time.sleep(0.6)
+    assert one.period.value == stopped < 8
+    with contexts[1]:
+        rendered[1].close()
+
+
+# --- figures drawn once and revealed -------------------------------------------------------------
+
+
+def test_revealing_shows_the_data_up_to_the_year_and_keeps_the_frame(baseline):
+    run = compute_run(baseline)
+    figure = reveal_figure(plots.plot_adoption(run.model, scenario="baseline"), "Adoption")
+    full = imread(io.BytesIO(figure.full_png))
+    empty = imread(io.BytesIO(figure.empty_png))
+    assert full.shape[:2] == empty.shape[:2] == (figure.height, figure.width)
+    differ = np.any(full != empty, axis=2)
+    assert differ.any()  # the data was hidden
+    inside = np.zeros_like(differ)
+    for box in figure.axes:
+        assert (box.x0, box.x1) == (2025.0, pytest.approx(2027.0, abs=0.2))
+        rows = slice(int(box.top * figure.height) - 1, int(math.ceil(box.bottom * figure.height)) + 1)
+        cols = slice(int(box.left * figure.width) - 1, int(math.ceil(box.right * figure.width)) + 1)
+        inside[rows, cols] = True
+    assert not (differ & ~inside).any()  # titles, ticks, labels and legends are in both images
+    hidden = figure.clip_paths(None)
+    assert all(p.startswith("inset(") for p in hidden) and len(hidden) == len(figure.axes)
+    box = figure.axes[0]
+    assert box.revealed_right(None, 0.0) == box.left
+    assert box.revealed_right(box.x1 + 5, 0.0) == box.right
+    assert box.revealed_right((box.x0 + box.x1) / 2, 0.0) == pytest.approx((box.left + box.right) / 2)
+
+
+def test_axes_without_a_year_axis_are_shown_whole():
+    fig = Figure(figsize=(4, 3))
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    ax.set_axis_off()
+    ax.text(0.5, 0.5, "one firm", transform=ax.transAxes)
+    (box,) = reveal_figure(fig, "note").axes
+    assert box.x0 is None and box.revealed_right(None, 0.0) == box.right
+    assert AxesBox(0.1, 0.1, 0.9, 0.9, 2025.0, 2045.0).revealed_right(2035.0, 0.0) == pytest.approx(0.5)
+
+
+def test_prepare_yields_the_run_then_each_figure_then_the_comparison(monkeypatch, baseline):
+    def tiny(run) -> Figure:
+        fig = Figure(figsize=(3, 2))
+        FigureCanvasAgg(fig)
+        fig.subplots().plot(run.model["year"], run.model["adopters"])
+        return fig
+
+    monkeypatch.setattr(playground, "RUN_PANELS", (playground.Panel("a", "A", tiny), playground.Panel("b", "B", tiny)))
+    monkeypatch.setattr(playground, "_compare_figure", lambda run, twin: tiny(run))
+    scenario = playground_scenario(baseline, {"data_growth": 1.2})
+    steps = list(playground.prepare(scenario, debounce=0.0))
+    assert [sorted(p.figures) for p in steps] == [[], ["a"], ["a", "b"], ["a", "b"], ["a", "b"]]
+    assert steps[0].twin is None and steps[3].twin is not None and steps[4].compare is not None
+    assert steps[-1].complete and steps[-1].progress == 1.0
+    assert steps[3].twin.scenario.hardware.stall_year == 2026  # 2025 + 5, clipped to the last year
+    # Until the session opens the compare tab, the stall counterpart is not computed.
+    market_only = list(playground.prepare(scenario, debounce=0.0, compare=False))
+    assert len(market_only) == 3 and market_only[-1].twin is None and not market_only[-1].complete
+    cancel = threading.Event()
+    cancel.set()
+    assert list(playground.prepare(playground_scenario(baseline, {"data_growth": 1.3}), cancel)) == []
+
+
+def test_stall_counterpart_toggles_the_stall():
     full = load_scenario(resolve_scenario_path("baseline"))
-    assert PlaygroundModel(full).stall_counterpart().scenario.hardware.stall_year == 2030
-    stalled = PlaygroundModel(load_scenario(resolve_scenario_path("hardware_stall")))
-    assert stalled.stall_counterpart().scenario.hardware.stall_year is None
+    assert stall_counterpart(full).hardware.stall_year == 2030
+    stalled = load_scenario(resolve_scenario_path("hardware_stall"))
+    assert stall_counterpart(stalled).hardware.stall_year is None
 
 
-# --- where the page's scenario comes from ----------------------------------------------------------
+def test_headline_shows_the_start_then_the_period_shown(baseline):
+    run = compute_run(baseline)
+    start = headline_values(run, 0)
+    assert start["Year"] == "2025.00" and start["Adopters"] == "0 (0.0%)" and start["HHI"] == "0.000"
+    assert start["E (FLOP/$)"] == "7.1e+17" and start["Data stock (tokens)"] == "3e+14"
+    now = headline_values(run, 4)
+    assert now["Year"] == "2025.75"  # the fourth quarterly period starts three quarters in
+    share = float(now["Adopters"].split("(")[1].rstrip("%)"))
+    assert share == pytest.approx(100 * run.model["adoption_share"].iloc[3], abs=0.05)
 
 
-def test_base_scenario_comes_from_the_environment_and_consumers_are_capped(tmp_path):
+# --- where the page's scenario comes from ------------------------------------------------------------
+
+
+def test_base_comes_from_the_environment_and_consumers_are_capped():
     path = resolve_scenario_path("oligopoly")
-    scenario, note = playground_base_scenario({SCENARIO_ENV: str(path)})
-    assert scenario == load_scenario(path)
-    assert note == f"{scenario.consumers.count:,} simulated consumers, as in the scenario file."
-    big, note = playground_base_scenario(
-        {SCENARIO_ENV: str(path), OVERRIDES_ENV: json.dumps(["consumers.count=50000", "meta.years=3"])})
-    assert big.consumers.count == MAX_CONSUMERS == 20_000
-    assert big.meta.years == 3
-    assert "the file has 50,000" in note and "--set consumers.count=20000" in note
-    default, _ = playground_base_scenario({})
-    assert default.meta.name == "baseline"
+    page = playground_base({SCENARIO_ENV: str(path)})
+    assert page.scenario == load_scenario(path) and page.file == "oligopoly" and page.overrides == ()
+    assert page.note == f"{page.scenario.consumers.count:,} simulated consumers, as in the scenario file."
+    big = playground_base({SCENARIO_ENV: str(path), OVERRIDES_ENV: json.dumps(["consumers.count=50000"])})
+    assert big.scenario.consumers.count == MAX_CONSUMERS == 20_000
+    assert big.overrides == ("consumers.count=50000", "consumers.count=20000")
+    assert "the file has 50,000" in big.note
+    assert playground_base({}).scenario.meta.name == "baseline"
 
 
 def test_bad_environment_values_are_reported():
     with pytest.raises(ValueError) as err:
-        playground_base_scenario({OVERRIDES_ENV: "meta.years=3"})
-    assert str(err.value) == ("MARKETSIM_PLAYGROUND_SET = 'meta.years=3': must be a JSON list of "
-                              "key.path=value strings")
+        playground_base({OVERRIDES_ENV: "meta.years=3"})
+    assert str(err.value) == "MARKETSIM_PLAYGROUND_SET = 'meta.years=3': must be a JSON list of key.path=value strings"
     with pytest.raises(ScenarioError, match="no such file or bundled scenario"):
-        playground_base_scenario({SCENARIO_ENV: "no_such_scenario"})
-
-
-# --- what the page shows -----------------------------------------------------------------------
-
-
-def test_headline_shows_the_start_then_the_current_period(baseline):
-    model = PlaygroundModel(baseline)
-    start = headline_values(model)
-    assert start["Year"] == "2025.00" and start["Adopters"] == "0 (0.0%)" and start["HHI"] == "0.000"
-    assert start["E (FLOP/$)"] == "7.1e+17" and start["Data stock (tokens)"] == "3e+14"
-    run_periods(model, 4)
-    now = headline_values(model)
-    assert now["Year"] == "2025.75"  # the fourth quarterly period starts three quarters in
-    share = float(now["Adopters"].split("(")[1].rstrip("%)"))
-    assert 0 < share <= 100 and share == pytest.approx(100 * model.adoption_share, abs=0.05)
-
-
-def test_run_figures_draw_one_line_per_firm_on_the_right_scales():
-    oligopoly = load_scenario(resolve_scenario_path("oligopoly"), ["meta.years=2"])
-    model = run_periods(PlaygroundModel(oligopoly), 6)
-    sizes = run_figure(model, FIRM_N).axes[0]
-    assert [line.get_label() for line in sizes.get_lines()] == [f.name for f in oligopoly.firms]
-    assert sizes.get_yscale() == "log"
-    assert sizes.get_xlim() == (2025.0, 2027.0)  # the whole run, so lines grow across a fixed frame
-    adoption = run_figure(model, ADOPTION).axes[0]
-    (line,) = adoption.get_lines()
-    assert np.allclose(line.get_ydata(), 100 * model.model_table()["adoption_share"])
-    assert adoption.get_ylim() == (0.0, 100.0)
-
-
-def test_compare_figure_overlays_the_run_and_its_stall_counterpart(baseline):
-    model = run_periods(PlaygroundModel(baseline, hardware_growth_per_year=1.5), 8)
-    ax = compare_figure(model, TRAINING_SPEND).axes[0]
-    labels = [line.get_label() for line in ax.get_lines() if not line.get_label().startswith("_")]
-    assert labels == ["no stall", "stall after 2026"]
-    assert ax.get_yscale() == "linear" and ax.get_ylim()[0] == 0.0  # a year without training shows as $0
-
-
-def test_firm_lines_leave_a_gap_after_a_firm_exits():
-    firms = pd.DataFrame({
-        "year": [2025.0, 2025.0, 2025.25, 2025.25],
-        "firm": ["A", "B", "A", "B"],
-        "alive": [True, True, True, False],
-        "N": [1e11, 2e11, 3e11, 4e11],
-    })
-    lines = firm_lines(firms, "N")
-    assert list(lines) == ["A", "B"]
-    assert lines["A"].tolist() == [1e11, 3e11]
-    assert lines["B"].iloc[0] == 2e11 and math.isnan(lines["B"].iloc[1])
-
-
-def test_the_module_serves_a_page_for_the_environment_scenario():
-    assert playground.page is not None
-    assert playground._BASE.meta.name == "baseline"  # no SCENARIO_ENV in the test environment
+        playground_base({SCENARIO_ENV: "no_such_scenario"})
 
 
 # --- the command ---------------------------------------------------------------------------------
 
 
-def test_playground_command_execs_solara_with_the_scenario_in_the_environment(monkeypatch, tmp_path):
+def test_playground_command_execs_solara_with_the_scenario_in_the_environment(monkeypatch):
     calls = []
 
     def fake_execve(path: str, argv: list[str], env: dict[str, str]) -> None:
@@ -339,4 +520,4 @@ def test_playground_command_rejects_a_bad_scenario_before_starting_a_server(monk
     assert "no_such_scenario: no such file or bundled scenario" in missing.output
     bad = runner.invoke(cli, ["playground", "baseline", "--set", "hardware.growth_per_year=-1"])
     assert bad.exit_code == 2
-    assert "baseline.toml: hardware.growth_per_year = -1: must be a number > 0" in bad.output
+    assert "hardware.growth_per_year = -1: must be a number >= 0.01 and <= 100" in bad.output

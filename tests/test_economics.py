@@ -11,7 +11,7 @@ from scipy import stats
 from marketsim.economics import (HARDWARE, FixedLognormal, FixedPareto, LogUniform, PowerMarket,
                                  ResidualDemand, ScalingLaw, ValueGrowthHybrid, elasticities,
                                  flop_per_dollar_amortised, flop_per_dollar_cloud, get_variant, herfindahl,
-                                 optimize, scaling_law, threshold_distribution, VARIANTS)
+                                 evaluate, optimize, scaling_law, threshold_distribution, VARIANTS)
 from marketsim.economics.optimizer import FirmProblem, _polish_2d, _training_only
 
 LAW = scaling_law("besiroglu2024")
@@ -163,7 +163,8 @@ def test_two_dimensional_solver_agrees_with_exact_one_dimensional() -> None:
     demand = PowerMarket(M=8.7e5, price=240, R0=0.1, k=2.5)
     for E in (1e15, 1e18, 1e21, 1e24):
         problem = FirmProblem(law=LAW, demand=demand, E=E)
-        lnN1, lnD1, _ = _training_only(problem)
+        (lnN1, lnD1, _), at_edge = _training_only(problem)
+        assert not at_edge
         lnN2, lnD2, ok = _polish_2d(problem, [(lnN1 + 1.0, lnD1 - 0.5)])
         assert ok
         assert abs(lnN2 - lnN1) < 1e-6 and abs(lnD2 - lnD1) < 1e-6
@@ -196,6 +197,47 @@ def test_optimum_beats_a_coarse_grid_and_respects_bounds(lnE, lnM, price, k, T, 
     lnN, lnD = np.meshgrid(np.linspace(np.log(1e5), np.log(1e22), 45), np.linspace(np.log(1e6), np.log(1e25), 45))
     grid_best = float(np.max(problem.terms(lnN.ravel(), lnD.ravel())["profit"]))
     assert opt.profit >= grid_best - 1e-7 * max(abs(grid_best), 1.0)
+
+
+# Regression (issue 16.5): a bounded lognormal-share market with value growing as R^-3 and an
+# inference cost has a single narrow profit peak far off the compute-optimal frontier; the
+# frontier-started search returned "do not train" although N = 7.3e8, D = 3e12 earns $62,833.
+NARROW_PEAK = dict(demand=ValueGrowthHybrid(M=np.e**20, price=112, R0=0.1, sigma=1, kappa=3), E=np.e**35, T=1e6)
+
+
+def _dense_best(problem: FirmProblem, points: int = 400) -> float:
+    """Best profit (dollars) on a dense (ln N, ln D) grid over the whole box of the optimizer's bounds."""
+    lnN, lnD = np.meshgrid(np.linspace(np.log(1e5), np.log(1e30), points), np.linspace(np.log(1e6), np.log(1e33), points))
+    return float(np.max(problem.terms(lnN.ravel(), lnD.ravel())["profit"]))
+
+
+def test_optimizer_finds_a_narrow_peak_off_the_frontier() -> None:
+    demand, E, T = NARROW_PEAK["demand"], NARROW_PEAK["E"], NARROW_PEAK["T"]
+    cited = evaluate(LAW, demand, E, 7.3e8, 3e12, T=T)
+    assert cited.profit == pytest.approx(62_833, rel=0.01)  # the model the issue cites
+    opt = optimize(LAW, demand, E, T=T)
+    assert opt.trains and opt.regime == "compute-bound" and opt.converged
+    assert opt.profit >= cited.profit
+    assert opt.profit >= _dense_best(FirmProblem(law=LAW, demand=demand, E=E, T=T)) * (1 - 1e-9)
+    assert opt.D / opt.N > 1000  # far from the frontier's ~20-40 tokens per parameter
+
+
+def test_optimizer_finds_the_narrow_peak_inside_a_stock_or_a_budget() -> None:
+    demand, E, T = NARROW_PEAK["demand"], NARROW_PEAK["E"], NARROW_PEAK["T"]
+    limited = optimize(LAW, demand, E, T=T, D_bar=1e12)
+    assert limited.regime == "data-bound" and limited.D == pytest.approx(1e12, rel=1e-9)
+    assert limited.profit >= evaluate(LAW, demand, E, 3.5e8, 1e12, T=T).profit > 0
+    poor = optimize(LAW, demand, E, T=T, max_spend=1e7)
+    assert poor.trains and poor.training_cost <= 1e7 * (1 + 1e-9)
+    assert poor.profit >= evaluate(LAW, demand, E, 1e9, 2.6e12, T=T).profit > 0
+
+
+def test_training_only_optimum_beyond_the_scanned_compute_range() -> None:
+    # Training-only (exact 1-D) search: the optimum needs more than the 1e50 FLOP it scans.
+    demand, E = PowerMarket(M=np.exp(19.171), price=447.93, R0=0.1, k=3.902), np.exp(52.369)
+    opt = optimize(LAW, demand, E)
+    assert opt.compute > 1e50
+    assert opt.profit >= _dense_best(FirmProblem(law=LAW, demand=demand, E=E)) * (1 - 1e-9)
 
 
 def test_data_bound_regime_uses_the_stock_and_the_cap() -> None:

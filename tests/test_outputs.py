@@ -33,16 +33,21 @@ from marketsim.experiments.compare import (
     write_comparison,
 )
 from marketsim.experiments.outputs import (
+    MANIFEST_NAME,
     OutputExistsError,
     atomic_output_dir,
     folder_name,
+    write_manifest,
     write_run,
 )
 from marketsim.experiments.run import RunResult, json_safe, summarize, with_seed
 from marketsim.plots import COMPARE_FIGURES, RUN_FIGURES
 from marketsim.scenario import SCENARIO_DIR, ScenarioError, load_scenario, scenario_from_dict
 
-RUN_FILES = {"model.csv", "firms.csv", "summary.json", "scenario.toml"}
+#: What write_run_files writes (also each run's subfolder of a comparison).
+RUN_TABLES = {"model.csv", "firms.csv", "summary.json", "scenario.toml", "columns.csv"}
+#: A committed run folder: the tables and the manifest that marks it as marketsim's.
+RUN_FILES = RUN_TABLES | {MANIFEST_NAME}
 
 
 def mini_scenario(name: str = "mini"):
@@ -54,6 +59,15 @@ def synthetic_result(name: str = "mini", **spec) -> RunResult:
     scenario = mini_scenario(name)
     model, firms = make_tables(SyntheticSpec(start_year=2025, **spec))
     return RunResult(scenario, 3, model, firms, summarize(model, firms, scenario, 3))
+
+
+def marked_folder(path: Path, *files: str) -> Path:
+    """A folder marketsim could have written (it carries the manifest), with some files."""
+    path.mkdir(parents=True)
+    write_manifest(path, "run", seed=1)
+    for name in files:
+        (path / name).write_text("old")
+    return path
 
 
 def siblings(path: Path) -> list[str]:
@@ -150,9 +164,7 @@ def test_with_seed_records_the_seed_and_validates_it():
 
 
 def test_existing_folder_is_refused_without_force_and_left_untouched(tmp_path):
-    out = tmp_path / "run"
-    out.mkdir()
-    (out / "keep.txt").write_text("old")
+    out = marked_folder(tmp_path / "run", "keep.txt")
     with pytest.raises(OutputExistsError) as info:
         with atomic_output_dir(out, force=False):
             pytest.fail("the body must not run when the folder exists")
@@ -165,14 +177,15 @@ def test_existing_folder_is_refused_without_force_and_left_untouched(tmp_path):
 
 
 def test_force_replaces_the_folder_only_when_the_new_one_is_complete(tmp_path):
-    out = tmp_path / "run"
-    out.mkdir()
-    (out / "old.txt").write_text("old")
-    with atomic_output_dir(out, force=True) as tmp:
+    out = marked_folder(tmp_path / "run", "old.txt")
+    with atomic_output_dir(out, force=True, command="compare", seed=7) as tmp:
         assert tmp.parent == out.parent and tmp.name.startswith(".run.tmp-")
         (tmp / "new.txt").write_text("new")
         assert (out / "old.txt").read_text() == "old"  # still there while the new one is written
-    assert sorted(p.name for p in out.iterdir()) == ["new.txt"]
+    assert sorted(p.name for p in out.iterdir()) == [MANIFEST_NAME, "new.txt"]
+    manifest = json.loads((out / MANIFEST_NAME).read_text())
+    assert manifest["written_by"] == "marketsim" and manifest["command"] == "compare"
+    assert manifest["seed"] == 7
     assert siblings(out) == ["run"]
 
 
@@ -189,14 +202,13 @@ def test_success_moves_the_temporary_folder_into_place(tmp_path):
 def test_an_error_mid_write_leaves_no_trace(tmp_path, error, existing):
     out = tmp_path / "nested" / "run"
     if existing:
-        out.mkdir(parents=True)
-        (out / "old.txt").write_text("old")
+        marked_folder(out, "old.txt")
     with pytest.raises(type(error)):
         with atomic_output_dir(out, force=True) as tmp:
             (tmp / "half.csv").write_text("1,2\n")
             raise error
     if existing:
-        assert sorted(p.name for p in out.iterdir()) == ["old.txt"]
+        assert sorted(p.name for p in out.iterdir()) == [MANIFEST_NAME, "old.txt"]
         assert siblings(out) == ["run"]
     else:
         # neither the folder, nor a .tmp sibling, nor the parent folder this call created
@@ -233,7 +245,7 @@ def test_tables_are_byte_identical_when_written_twice(tmp_path):
     result = synthetic_result()
     a = write_run(result, tmp_path / "a", figures=False)
     b = write_run(synthetic_result(), tmp_path / "b", figures=False)
-    for name in RUN_FILES:
+    for name in RUN_TABLES:
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
 
 
@@ -268,8 +280,8 @@ def test_write_comparison_layout(tmp_path):
     results = [synthetic_result("base"), synthetic_result("stall 2027", stall_year=2027)]
     out = write_comparison(results, tmp_path / "cmp")
     names = {p.name for p in out.iterdir()}
-    assert names == {"comparison.csv", "base", "stall-2027", *COMPARE_FIGURES}
-    assert {p.name for p in (out / "stall-2027").iterdir()} == RUN_FILES | set(RUN_FIGURES)
+    assert names == {"comparison.csv", "columns.csv", "base", "stall-2027", MANIFEST_NAME, *COMPARE_FIGURES}
+    assert {p.name for p in (out / "stall-2027").iterdir()} == RUN_TABLES | set(RUN_FIGURES)
     table = pd.read_csv(out / "comparison.csv")
     assert list(table["scenario"]) == ["base", "stall 2027"]
     assert siblings(out) == ["cmp"]
@@ -350,11 +362,13 @@ def test_compare_command(tmp_path):
     result = invoke("compare", str(a), str(b), "--quiet", "--seed", "1", cwd=tmp_path)
     assert result.exit_code == 0, result.output
     out = tmp_path / "outputs" / "compare-base-vs-other"
-    assert {p.name for p in out.iterdir()} == {"comparison.csv", "base", "other", *COMPARE_FIGURES}
+    assert {p.name for p in out.iterdir()} == {"comparison.csv", "columns.csv", "base", "other", MANIFEST_NAME,
+                                               *COMPARE_FIGURES}
     table = pd.read_csv(out / "comparison.csv")
     assert list(table.columns) == COMPARISON_COLUMNS and list(table["scenario"]) == ["base", "other"]
     # identical scenarios with one seed give identical numbers (common random numbers)
-    assert table.iloc[0, 1:].tolist() == table.iloc[1, 1:].tolist()
+    metrics = table.columns[1:].drop([c for c in table.columns if c.endswith(("_diff", "_pct_change"))])
+    assert table.loc[0, metrics].tolist() == table.loc[1, metrics].tolist()
 
     again = invoke("compare", str(a), str(b), "--quiet", cwd=tmp_path)
     assert again.exit_code == 2 and "already exists; pass --force" in again.stderr

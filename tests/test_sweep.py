@@ -1,8 +1,9 @@
 """Sweeps on dask: per-run tables, resume after interruption, failures, the sweep folder contract.
 
 The toy run function is module-level (dask pickles it by reference; workers import this module).
-Its behaviour is steered by a small TOML "scenario" file it reads, so a test can make one run
-fail or send Ctrl-C (SIGINT) to the test process, exactly as a user pressing Ctrl-C would.
+Its behaviour is steered by the text of a small TOML "scenario" file (shipped with each task, as the
+real scenario is), so a test can make one run fail or send Ctrl-C (SIGINT) to the test process,
+exactly as a user pressing Ctrl-C would.
 """
 
 from __future__ import annotations
@@ -23,24 +24,29 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from marketsim.experiments.sweep import (
+    ScenarioSource,
     SweepInterrupted,
     SweepMismatchError,
+    SweepOutputError,
     make_run_id,
     parse_grid,
     parse_value,
     resolve_seeds,
+    read_scenario,
     run_sweep,
     sweep_runs,
 )
+from marketsim.scenario import ScenarioError
 
-def toy_run(scenario_path: str, overrides: Sequence[str], seed: int) -> tuple[pd.DataFrame, dict]:
+def toy_run(scenario: ScenarioSource, overrides: Sequence[str], seed: int) -> tuple[pd.DataFrame, dict]:
     """Deterministic table from the overrides and seed: value = (sum of numeric params) * step + seed.
 
-    The file at scenario_path may hold [toy] fail_x (raise ValueError when param x equals it, while
-    the file ``<scenario>.fail`` exists) and interrupt_seed / pid / runs_dir / after (send SIGINT to
-    pid once, when at least ``after`` run tables are in runs_dir, so some work is saved first).
+    The scenario text may hold [toy] fail_x (raise ValueError when param x equals it, while the file
+    ``<scenario>.fail`` exists) and interrupt_seed / pid / runs_dir / after (send SIGINT to pid once,
+    when at least ``after`` run tables are in runs_dir, so some work is saved first).
     """
-    toy = tomllib.loads(Path(scenario_path).read_text()).get("toy", {})
+    scenario_path = scenario.path
+    toy = tomllib.loads(scenario.text).get("toy", {})
     params = {k: parse_value(v) for k, _, v in (o.partition("=") for o in overrides)}
     if params.get("x") == toy.get("fail_x") and Path(scenario_path + ".fail").exists():
         raise ValueError(f"toy failure at x={params['x']}")
@@ -64,7 +70,7 @@ def toy_run(scenario_path: str, overrides: Sequence[str], seed: int) -> tuple[pd
 def scheduler() -> Iterator[str]:
     """One 2-process cluster for the module (start-up is the slow part of these tests)."""
     with LocalCluster(
-        n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
+        n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None,
         silence_logs=logging.ERROR,
     ) as cluster:
         yield cluster.scheduler_address
@@ -158,7 +164,7 @@ def test_sweep_tables_equal_single_runs(tmp_path: Path, scheduler: str) -> None:
     assert list(runs.columns[:3]) == ["run_id", "x", "seed"]
     assert len(runs) == 6 * 5
     for spec in sweep_runs({"x": [1, 2.5]}, [0, 1, 2]):
-        alone, summary = toy_run(str(scenario), spec.overrides, spec.seed)
+        alone, summary = toy_run(read_scenario(scenario), spec.overrides, spec.seed)
         own = pd.read_parquet(out / "runs" / f"{spec.run_id}.parquet")
         combined = runs[runs["run_id"] == spec.run_id].reset_index(drop=True)
         # Combining int (x=1) and float (x=2.5) runs makes "value" float there; values are equal.
@@ -255,9 +261,9 @@ def test_rerun_with_other_grid_or_scenario_is_refused(tmp_path: Path, scheduler:
         sweep(scenario, out, scheduler, {"x": [1, 3]}, [0])
     message = str(err.value)
     assert "grid: recorded {'x': [1, 2]}, now {'x': [1, 3]}" in message
-    assert "Choose a new --out folder" in message
+    assert "Nothing was changed: choose a new --out, or pass --force" in message
     scenario.write_text("[toy]\nfail_x = 9\n")
-    with pytest.raises(SweepMismatchError, match="scenario_sha256"):
+    with pytest.raises(SweepMismatchError, match="toy.toml has changed since the sweep in .* started"):
         sweep(scenario, out, scheduler, {"x": [1, 2]}, [0])
 
 
@@ -265,14 +271,15 @@ def test_non_sweep_folder_is_refused(tmp_path: Path, scheduler: str) -> None:
     out = tmp_path / "results"
     out.mkdir()
     (out / "model.csv").write_text("step\n0\n")
-    with pytest.raises(SweepMismatchError, match=r"is not a sweep folder \(no sweep.json\)"):
+    with pytest.raises(SweepOutputError, match=r"already exists and is a folder without marketsim-manifest.json"):
         sweep(write_toy_scenario(tmp_path), out, scheduler, {"x": [1]}, [0])
+    assert sorted(p.name for p in out.iterdir()) == ["model.csv"], "left untouched"
 
 
 def test_missing_scenario_and_conflicting_cluster_options(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="scenario file '.*nope.toml' does not exist"):
+    with pytest.raises(ScenarioError, match="nope.toml: no such file"):
         run_sweep(tmp_path / "nope.toml", {"x": [1]}, [0], tmp_path / "out", run_fn=toy_run)
-    with pytest.raises(ValueError, match="give either workers .* or scheduler .*, not both"):
+    with pytest.raises(ValueError, match="give either --workers .* or --scheduler .*, not both"):
         run_sweep(write_toy_scenario(tmp_path), {"x": [1]}, [0], tmp_path / "out", workers=1,
                   scheduler="tcp://127.0.0.1:1", progress=False, run_fn=toy_run)
 
@@ -333,6 +340,13 @@ def test_real_runs_match_run_scenario_and_seeds_start_at_meta_seed(
         pd.testing.assert_frame_equal(table.drop(columns=["run_id", "firms.0.price", "seed"]), alone.model)
         row = result.summary.set_index("run_id").loc[spec.run_id]
         assert row["final_adoption_share"] == pytest.approx(alone.summary["final_adoption_share"])
+    # columns.csv describes every column of both combined tables, grid keys included
+    columns = pd.read_csv(out / "columns.csv")
+    for table in ("runs.parquet", "summary.parquet"):
+        described = columns[columns["table"] == table]
+        assert described["column"].tolist() == list(pd.read_parquet(out / table).columns)
+        assert "firms.0.price" in set(described["column"]) and not described["unit"].isna().any()
+    assert "unknown" not in set(columns["unit"])
 
 
 def test_cli_rejects_bad_grid_and_both_cluster_options(tmp_path: Path) -> None:

@@ -1,7 +1,7 @@
 """Consumers: who adopts which released model each period, in two forms that agree exactly.
 
 A consumer holds a threshold tau on reducible loss R (nats per token; lower R = better model) and
-only considers models with ``R <= tau`` (DESIGN.md section 4, step 3). Among the qualifying models it
+only considers models with ``R <= tau`` (docs/theory.md §10, step 3). Among the qualifying models it
 chooses by logit on the utility (in ln-R units)
 
     u_ij = -ln(R_j) - price_sensitivity * price_j - switching_cost * [i uses another offered firm]
@@ -41,8 +41,8 @@ NO_CHOICE = -1
 
 CHUNK_SIZE = 2**16
 """Consumers processed per block (assumption, measured: with K = 5 offers a (chunk, K) float64 block
-is 2.6 MB, so a block's temporaries stay in cache and far below the 300 MB budget of DESIGN.md
-section 6, while the Python overhead per block is already negligible; 2**18 was ~40% slower)."""
+is 2.6 MB, so a block's temporaries stay in cache and far below the 300 MB budget of
+docs/architecture.md §7, while the Python overhead per block is already negligible; 2**18 was ~40% slower)."""
 
 
 _COUNT_DTYPE = np.int16

@@ -4,7 +4,7 @@ A :class:`FirmAgent` holds cash, a price, its deployed model (N, D, loss) and at
 training. Which model to train is decided by a pluggable :class:`Strategy`:
 
 - ``profit_optimal`` (default): a myopic best response to rivals' current models under
-  logit-smoothed demand (theory.md section 7), computed with :func:`marketsim.economics.optimize`
+  logit-smoothed demand (docs/theory.md §7), computed with :func:`marketsim.economics.optimize`
   on the firm's residual demand, capped by the usable data stock and by what the firm can finance;
   the move away from the no-rival (monopoly) optimum is damped by ``market.damping``;
 - ``fixed_growth``: training spend grows by a fixed factor per year (observed-trend comparison,
@@ -127,7 +127,7 @@ def _beats_current(firm: "FirmAgent", chosen: Optimum, demand, kwargs: dict) -> 
     """Whether training ``chosen`` earns more over the horizon than keeping the deployed model.
 
     The deployed model's training cost is sunk, so it is compared on revenue minus serving cost
-    alone; a new model must beat that net of its own training cost (DESIGN.md section 4).
+    alone; a new model must beat that net of its own training cost (docs/theory.md §10).
     """
     current = firm.deployed
     if current is None:
@@ -145,7 +145,7 @@ def _damped(model: "MarketModel", residual: ResidualDemand, best: Optimum, mono:
     """Partial adjustment: ln N and ln D, hence ln C, move from the monopoly optimum a fraction theta
     toward the best response.
 
-    Damping keeps sequential best responses from overshooting (theory.md section 7: theta = 0.5); if
+    Damping keeps sequential best responses from overshooting (docs/theory.md §7: theta = 0.5); if
     the damped model would lose money against the rivals the undamped best response is used.
     Interpolating ln N and ln D separately keeps every constraint both optima meet (D <= D_bar,
     N <= N_match(D), the budget): each is a half-plane in (ln N, ln D). Scaling N and D by one factor

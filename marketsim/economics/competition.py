@@ -1,4 +1,4 @@
-"""Several firms: the demand one firm faces given its rivals' current models (theory.md section 7).
+"""Several firms: the demand one firm faces given its rivals' current models (docs/theory.md §7).
 
 A consumer with threshold tau qualifies the models with R_j <= tau and picks among them by logit on
 utility u_j = -ln R_j + shift_j with scale lambda (ln-R units); shift_j carries price and other
@@ -33,7 +33,7 @@ class ResidualDemand(Demand):
         rival_R: rivals' reducible losses (nats per token).
         rival_shift: rivals' utility shifts (ln-R units), e.g. -price_sensitivity * price.
         own_shift: this firm's utility shift (ln-R units).
-        lam: logit scale lambda (ln-R units, > 0); theory.md recommends about 0.3.
+        lam: logit scale lambda (ln-R units, > 0); docs/theory.md §7 recommends about 0.3.
         M, price, kappa, R_ref: this firm's value side (price it charges; value exponent).
     """
 

@@ -2,11 +2,11 @@
 
 - training: 6 N D / E dollars (6 FLOP per parameter per token, KAP20 section 2.1; HOF22);
 - serving: 2 N T / E dollars per adopter, T tokens served per adopter (forward pass 2N FLOP per
-  token, KAP20), counted at the same FLOP price as training (theory.md section 1);
+  token, KAP20), counted at the same FLOP price as training (docs/theory.md §1.2);
 - data: c_D D dollars (optional).
 
 E can be derived from a hardware spec in the two ways of Cottier et al. 2024 (COT24):
-amortised hardware plus energy, or cloud rental. Figures are from calibration.md section 3.
+amortised hardware plus energy, or cloud rental. Figures are from docs/calibration.md §3.
 """
 
 from __future__ import annotations
@@ -48,13 +48,13 @@ class HardwareSpec:
         tdp_watts: thermal design power, watts.
         server_multiplier: server cost / chip cost (COT24 code: A100 1.66, default 1.64).
         interconnect_markup: cluster cost / server cost (COT24: interconnect 19% of cluster
-            cost, i.e. a 1.23x markup on servers; derived in calibration.md).
+            cost, i.e. a 1.23x markup on servers; derived in docs/calibration.md §3).
         lifetime_years: straight-line amortisation period (COT24: 4 years 2021-22, 5 from 2023).
         utilisation: model FLOP utilisation (COT24 median 37.5%).
         avg_power_fraction: average draw / TDP during training (COT24: 75% for GPUs).
         pue: data-centre power usage effectiveness (COT24: 1.1 hyperscalers, 1.25 others).
         electricity_usd_per_kwh: price of electricity, dollars per kWh (assumption: 0.08, a
-            typical US industrial rate; not in calibration.md).
+            typical US industrial rate; docs/calibration.md §3).
     """
 
     name: str
@@ -95,7 +95,7 @@ class HardwareSpec:
 
 
 HARDWARE: Final[dict[str, HardwareSpec]] = {
-    # A100 SXM4: 312 TFLOP/s BF16 dense, 400 W (calibration.md §3 spec page); 15,000 USD list
+    # A100 SXM4: 312 TFLOP/s BF16 dense, 400 W (docs/calibration.md §3, spec page); 15,000 USD list
     # price Jul 2020 (EPDB); server multiplier 1.66 for A100 (COT24 code).
     "A100": HardwareSpec(name="A100", chip_price=15_000.0, peak_flops=312e12, tdp_watts=400.0,
                          server_multiplier=1.66, lifetime_years=4.0),
@@ -115,7 +115,7 @@ def flop_per_dollar_amortised(spec: HardwareSpec) -> float:
 def flop_per_dollar_cloud(spec: HardwareSpec, usd_per_hour: float, utilisation: float | None = None) -> float:
     """Hardware efficiency E in FLOP per dollar when renting ``spec`` at ``usd_per_hour`` per GPU-hour.
 
-    Example: H100 at 2 USD/h and 40% utilisation gives 7.1e17 FLOP/$ (calibration.md §3, derived).
+    Example: H100 at 2 USD/h and 40% utilisation gives 7.1e17 FLOP/$ (docs/calibration.md §3, derived).
     """
     require_positive("usd_per_hour", usd_per_hour)
     util = spec.utilisation if utilisation is None else utilisation

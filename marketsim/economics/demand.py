@@ -2,7 +2,7 @@
 
 Consumers hold thresholds tau on reducible loss and adopt a model only when R <= tau, so the number
 of adopters is the population times the survival function of the thresholds, n(R) = M P(tau >= R)
-(theory.md section 1). Value per adopter is ``price * (R_ref / R)^kappa``: kappa = 0 is a flat
+(docs/theory.md §1.3). Value per adopter is ``price * (R_ref / R)^kappa``: kappa = 0 is a flat
 price; kappa > 0 is the bounded "value-growth hybrid" whose revenue keeps growing with quality
 while adopters saturate. Revenue is per model generation (or per period, in the simulation): the
 caller decides the time unit of ``price``.
@@ -11,7 +11,7 @@ Every market works in log R so that tiny shares and huge markets neither underfl
 ``log_adopters(lnR)``, ``dlog_adopters(lnR)`` (= d ln n / d ln R), ``log_value(lnR)`` and
 ``dlog_value(lnR)``. The optimizer needs nothing else.
 
-Families (theory.md section 1 table):
+Families (docs/theory.md §1.3 table):
 
 ===================  =============================  ==============================
 name                 n(R)                           thresholds tau
@@ -128,7 +128,7 @@ class PowerMarket(Demand):
     """Permissive power market n(R) = M (R0/R)^k: the mass of tasks unlocked grows without bound.
 
     With a flat price its revenue elasticity with respect to effective compute is k * gamma; the
-    optimum exists only for k * gamma < 1 (theory.md section 5).
+    optimum exists only for k * gamma < 1 (docs/theory.md §5).
     """
 
     R0: float = 0.1
@@ -184,7 +184,7 @@ def ValueGrowthHybrid(
     """Bounded hybrid: lognormal adopter share times value per adopter growing as (R_ref/R)^kappa.
 
     Adopters saturate at M but revenue keeps rising with quality, which gives the same
-    compute-bound slopes as a power market with k = kappa (theory.md section 2 table).
+    compute-bound slopes as a power market with k = kappa (docs/theory.md §1.3, §6).
     """
     return FixedLognormal(M=M, price=price, kappa=kappa, R_ref=R0 if R_ref is None else R_ref,
                           R0=R0, sigma=sigma, saturating=False)

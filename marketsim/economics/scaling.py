@@ -3,7 +3,7 @@
     L(N, D) = E0 + A (rho_N N)^-alpha + B (rho_D D)^-beta,    R = L - E0 (reducible loss)
 
 rho_N and rho_D are parameter- and data-efficiency multipliers (1 at baseline). The closed-form
-compute-optimal frontier (theory.md section 2): with X = rho_N rho_D C / 6, a = beta/(alpha+beta),
+compute-optimal frontier (docs/theory.md §2.1): with X = rho_N rho_D C / 6, a = beta/(alpha+beta),
 gamma = alpha beta/(alpha+beta), G = (alpha A / (beta B))^(1/(alpha+beta)) and
 K_R = A G^-alpha + B G^beta,
 
@@ -141,9 +141,9 @@ class ScalingLaw:
 
 
 SCALING_PRESETS: Final[dict[str, ScalingLaw]] = {
-    # Besiroglu et al. 2024 refit of Chinchilla approach 3 (calibration.md §1, BES24).
+    # Besiroglu et al. 2024 refit of Chinchilla approach 3 (docs/calibration.md §1, BES24).
     "besiroglu2024": ScalingLaw(E0=1.8172, A=482.01, B=2085.43, alpha=0.3478, beta=0.3658, name="besiroglu2024"),
-    # Hoffmann et al. 2022 approach 3, rounded constants as published (calibration.md §1, HOF22).
+    # Hoffmann et al. 2022 approach 3, rounded constants as published (docs/calibration.md §1, HOF22).
     "hoffmann2022": ScalingLaw(E0=1.69, A=406.4, B=410.7, alpha=0.34, beta=0.28, name="hoffmann2022"),
 }
 

@@ -1,8 +1,8 @@
 """Comparative statics: how the optimum moves with hardware efficiency E, data stock D_bar and rho_D.
 
 Slopes are elasticities d ln y / d ln x measured on a grid: a global least-squares fit in log-log
-and the range of local slopes (np.gradient), since local slopes can drift (theory.md section 5,
-pitfall 5). The paper's claims (theory.md section 6) are checked against them:
+and the range of local slopes (np.gradient), since local slopes can drift (docs/theory.md §5,
+pitfalls). The paper's claims (docs/theory.md §6) are checked against them:
 
 - N* and D* near-linear in E: slopes in [0.8, 1.05];
 - training compute 6ND sub-quadratic in E: slope < 2;
@@ -20,7 +20,7 @@ from numpy.typing import ArrayLike
 from marketsim.economics.optimizer import Optimum, optimize
 from marketsim.economics.variants import E_REF, Variant
 
-#: Ranges the paper's claims require (DESIGN.md section 3).
+#: Ranges the paper's claims require (docs/theory.md §6).
 NEAR_LINEAR = (0.8, 1.05)
 DATABOUND_E_TARGET, DATABOUND_E_TOL = -1.0, 0.1
 DATABOUND_DBAR_TARGET, DATABOUND_DBAR_TOL = 2.0, 0.15
@@ -134,7 +134,7 @@ def elasticities(
     databound_Dbar_grid: ArrayLike | None = None,
     databound_E: float = 1e21,
 ) -> StaticsReport:
-    """Measure the elasticities of theory.md sections 2-4 for ``variant`` and check the claims.
+    """Measure the elasticities of docs/theory.md §2-4 for ``variant`` and check the claims.
 
     Args:
         variant: the model variant.

@@ -1,4 +1,4 @@
-"""The paper's trend check (theory.md section 8): profit-optimal growth of training spend per year.
+"""The paper's trend check (docs/theory.md §8): profit-optimal growth of training spend per year.
 
 Given measured growth rates of hardware efficiency E (FLOP per dollar) and of algorithmic
 efficiency, each model variant implies a growth rate of the profit-optimal training spend per
@@ -8,7 +8,7 @@ CI 2.0-2.9) says which variants are consistent with the record.
 How algorithmic progress enters the loss. HO24 measures it as a compute-equivalent multiplier: the
 compute needed for a fixed loss halves every ~8 months (2.8x per year). In the loss
 ``R = A (rho_N N)^-alpha + B (rho_D D)^-beta`` the compute-optimal frontier depends on efficiency
-only through the product ``rho_N * rho_D`` (theory.md section 2: R*(C) = K_R (rho_N rho_D C / 6)^-gamma),
+only through the product ``rho_N * rho_D`` (docs/theory.md §2.1: R*(C) = K_R (rho_N rho_D C / 6)^-gamma),
 so a compute-equivalent gain g per year is exactly ``rho_N * rho_D`` growing by g. How g is split
 between the two is a choice; ``rho_D_share`` is the share of ln g given to rho_D. The default 0.5
 (rho_N and rho_D each grow by sqrt(g) ~ 1.67x per year) is neutral: it leaves the compute-optimal
@@ -16,7 +16,7 @@ tokens per parameter unchanged, as HO24's augmented scaling law lets both effect
 effective data grow. ``rho_D_share = 1`` puts all progress into data efficiency.
 
 Data-bound cases hold the *raw* token stock fixed except for its own slow growth (VIL22: ~7% per
-year), so better data efficiency raises effective data (theory.md section 4).
+year), so better data efficiency raises effective data (docs/theory.md §4).
 
 Units: t in years, E in FLOP per dollar, spend in dollars per model generation, growth as a factor
 per year. No Mesa here.
@@ -41,7 +41,7 @@ OBSERVED_SPEND_CI: Final = (2.0, 2.9)
 #: Hardware price-performance growth, factor per year: 0.14 OOM/yr (COT24 code, citing HHA23).
 HARDWARE_GROWTH: Final = 10**0.14
 #: Algorithmic progress as a compute-equivalent factor per year: compute for fixed performance halves
-#: every 8 months (HO24), 2.8x per year as calibration.md rounds it.
+#: every 8 months (HO24), 2.8x per year as docs/calibration.md §4 rounds it.
 ALGORITHMIC_GROWTH: Final = 2.8
 #: HO24's 95% CI on the halving time, 5-14 months, as factors per year.
 ALGORITHMIC_GROWTH_CI: Final = (2 ** (12 / 14), 2 ** (12 / 5))

@@ -1,6 +1,6 @@
-"""Named model variants of theory.md sections 2 and 6: scaling law, market, inference and data costs.
+"""Named model variants of docs/theory.md §2 and §6: scaling law, market, inference and data costs.
 
-``default`` is the recommended default of theory.md section 6 (Epoch-refit Chinchilla constants,
+``default`` is the recommended default of docs/theory.md §6 (Epoch-refit Chinchilla constants,
 power market k = 2.5, inference T = 2e7 tokens per adopter, cap closure); the saturating markets
 (fixed lognormal, fixed Pareto, log-uniform) are there to show where the paper's claims fail.
 """
@@ -15,14 +15,14 @@ from marketsim.economics.demand import (Demand, FixedLognormal, FixedPareto, Log
 from marketsim.economics.scaling import ScalingLaw, scaling_law
 
 #: Reference hardware efficiency, FLOP per dollar: roughly an H100 at ~40% MFU for ~2 USD/GPU-h
-#: (theory.md section 1; calibration.md §3 derives 7.1e17).
+#: (docs/theory.md §6; docs/calibration.md §3 derives 7.1e17).
 E_REF: Final = 1e18
 #: Market size M (people or usage units) calibrated so that default spend(E_REF) is about 3e8
-#: dollars (theory.md section 6: M ~ 8.7e5).
+#: dollars (docs/theory.md §6: M ~ 8.7e5).
 M_DEFAULT: Final = 8.7e5
-#: Dollars per adopter per generation (theory.md section 6).
+#: Dollars per adopter per generation (docs/theory.md §6).
 PRICE_DEFAULT: Final = 240.0
-#: Tokens served per adopter per generation (theory.md section 6: 16% of price at E_REF).
+#: Tokens served per adopter per generation (docs/calibration.md §7: 16% of price at E_REF).
 T_DEFAULT: Final = 2e7
 
 
@@ -59,7 +59,7 @@ def _variants() -> dict[str, Variant]:
     power = PowerMarket(M=M_DEFAULT, price=PRICE_DEFAULT, R0=0.1, k=2.5)
     lognormal = FixedLognormal(M=M_DEFAULT, price=PRICE_DEFAULT, R0=0.1, sigma=1.0)
     entries = [
-        Variant("default", "Epoch constants, power market k=2.5, inference T=2e7 (theory.md §6)",
+        Variant("default", "Epoch constants, power market k=2.5, inference T=2e7 (docs/theory.md §6)",
                 epoch, power, T=T_DEFAULT),
         Variant("power_k2.5", "Epoch constants, power market k=2.5, training cost only", epoch, power),
         Variant("power_k2", "Epoch constants, power market k=2, inference T=2e7",

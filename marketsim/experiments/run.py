@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 import marketsim
+from marketsim.columns import SUMMARY
 from marketsim.plots import human_number
 
 if TYPE_CHECKING:
@@ -121,15 +122,15 @@ def _versions() -> dict[str, str]:
 def summarize(model_df: pd.DataFrame, firms_df: pd.DataFrame, scenario: Scenario, seed: int) -> dict[str, Any]:
     """Headline numbers of a run, JSON-safe (builtins only; NaN becomes None).
 
-    Keys: ``scenario`` (name), ``seed``, ``marketsim_version``, ``start_year``, ``end_year`` (calendar
-    year at the end of the last simulated period), ``years`` (simulated years), ``periods``,
-    ``final_adoption_share`` (0-1), ``final_adopters`` (people), ``largest_N`` (parameters) and
-    ``largest_D`` (tokens) of the largest model on sale at any time, ``best_loss`` (lowest loss on
-    sale at any time, nats per token), ``cumulative_training_spend`` (dollars over the run),
-    ``final_training_spend_annual`` (dollars per year, last period), ``year_adoption_passes_50pct``
-    (first calendar year with adoption share >= 0.5, None if never), ``final_hhi`` (0-1),
-    ``firms_alive``, ``final_leader`` (largest final share; None if nobody adopts), then
-    ``python_version``, ``numpy_version``, ``pandas_version``, ``mesa_version``, ``platform``.
+    Keys, in order: ``scenario``, ``seed``, ``marketsim_version``, ``start_year``, ``end_year``,
+    ``years``, ``periods``, ``final_adoption_share``, ``final_adopters``, ``largest_N``,
+    ``largest_D``, ``best_loss``, ``cumulative_training_spend``, ``final_training_spend_annual``,
+    ``year_adoption_passes_50pct`` (None if never), ``final_hhi``, ``firms_alive``,
+    ``ended_early_year`` (calendar year the run stopped because every firm had exited, None if it
+    reached its horizon), ``final_leader``
+    (None if nobody adopts), then ``python_version``, ``numpy_version``, ``pandas_version``,
+    ``mesa_version``, ``platform``. Their units and meanings are in
+    :data:`marketsim.columns.SUMMARY` (written next to summary.json as columns.csv).
 
     Raises:
         ValueError: the model table has no rows.
@@ -156,6 +157,8 @@ def summarize(model_df: pd.DataFrame, firms_df: pd.DataFrame, scenario: Scenario
         "year_adoption_passes_50pct": _first_year_at_least(model_df, "adoption_share", 0.5),
         "final_hhi": _last(model_df["hhi"]),
         "firms_alive": _last(model_df["firms_alive"]),
+        # the model stops when every firm has exited: say so rather than look like a shorter run
+        "ended_early_year": end_year if len(model_df) < scenario.n_periods else None,
         "final_leader": _final_leader(firms_df),
         **_versions(),
     }
@@ -170,6 +173,7 @@ def _progress_bar(name: str, periods: int, enabled: bool) -> Iterator[Callable[[
     one); ``transient`` so the finished bar gives way to the results table.
     """
     from rich.console import Console
+    from rich.markup import escape
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     console = Console()
@@ -185,7 +189,7 @@ def _progress_bar(name: str, periods: int, enabled: bool) -> Iterator[Callable[[
         console=console,
         transient=True,
     ) as bar:
-        task = bar.add_task(name, total=periods, year="…")
+        task = bar.add_task(escape(name), total=periods, year="…")  # a name is text, not rich markup
 
         def update(done: int, total: int, year: float) -> None:
             bar.update(task, completed=done, total=total, year=f"{year:.2f}")
@@ -246,17 +250,24 @@ def _fmt_plain(x: Any) -> str:
     return "n/a" if x is None else f"{x:.3g}" if isinstance(x, float) else str(x)
 
 
-#: Summary key -> (label with units, formatter) for the headline tables the CLI prints.
+def _label(text: str, key: str) -> str:
+    """``text (unit)`` with the unit of summary key ``key`` from marketsim.columns (one place for units)."""
+    return f"{text} ({SUMMARY[key].unit})"
+
+
+#: Summary key -> (label, formatter) for the headline tables the CLI prints. Labels name the unit
+#: unless the formatted value shows it ("45.0%", "$1.2B", a calendar year, a name).
 HEADLINE: dict[str, tuple[str, Callable[[Any], str]]] = {
     "final_adoption_share": ("adoption at end", _fmt_share),
     "year_adoption_passes_50pct": ("year adoption passes 50%", _fmt_year),
-    "largest_N": ("largest model N (parameters)", _fmt_count),
-    "largest_D": ("largest model D (tokens)", _fmt_count),
-    "best_loss": ("best loss (nats/token)", _fmt_plain),
+    "largest_N": (_label("largest model N", "largest_N"), _fmt_count),
+    "largest_D": (_label("largest model D", "largest_D"), _fmt_count),
+    "best_loss": (_label("best loss", "best_loss"), _fmt_plain),
     "cumulative_training_spend": ("cumulative training spend", _fmt_money),
     "final_training_spend_annual": ("training spend at end (per year)", _fmt_money),
-    "final_hhi": ("HHI at end (0-1)", _fmt_plain),
+    "final_hhi": (_label("HHI at end", "final_hhi"), _fmt_plain),
     "firms_alive": ("firms alive at end", _fmt_plain),
+    "ended_early_year": ("run ended early (every firm exited)", lambda x: "no" if x is None else f"in {x:.2f}"),
     "final_leader": ("leader at end", _fmt_plain),
 }
 

@@ -7,7 +7,8 @@ seeds of one key of the run summary; ``SALib.analyze.sobol.analyze`` gives first
 total (ST) indices with bootstrap confidence intervals.
 
 The output metric is not part of the recorded sweep: rerunning with another ``output`` into the same
-folder reuses every run and only re-analyses.
+folder reuses every run and only re-analyses. Every argument (each parameter's key, type and range,
+the sample size, the metric name) is checked before the cluster starts or anything is written.
 """
 
 from __future__ import annotations
@@ -26,25 +27,38 @@ from pydantic import BaseModel
 from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import sobol as sobol_sample
 
+from marketsim.columns import write_columns
 from marketsim.experiments.sweep import (
+    DEFAULT_STALL_TIMEOUT,
     RunFn,
     RunSpec,
+    ScenarioSource,
     atomic_write,
-    check_scenario_file,
+    check_run_count,
+    columns_info,
     make_run_id,
+    read_scenario,
     resolve_seeds,
     run_specs,
     scenario_seed,
     sweep_manifest,
     validate_overrides,
 )
-from marketsim.scenario import load_scenario
+from marketsim.scenario import ScenarioError
 
 _PARAM_FORMAT = "expected key.path=low:high (e.g. hardware.growth_per_year=1.1:1.5)"
 _KEY_PATH = re.compile(r"^[A-Za-z_]\w*(\.\w+|\[\d+\])*$")
 # Columns of summary.parquet that are not run outputs.
 _NOT_METRICS = {"run_id", "seed", "status", "error"}
 RESULT_COLUMNS = ["parameter", "S1", "S1_conf", "ST", "ST_conf"]
+#: The numeric keys of a run's summary.json (:func:`marketsim.experiments.run.summarize`): the
+#: metrics a sensitivity can analyse. Checked against a real run by the tests.
+SUMMARY_METRICS = (
+    "start_year", "end_year", "years", "periods", "final_adoption_share", "final_adopters",
+    "largest_N", "largest_D", "best_loss", "cumulative_training_spend",
+    "final_training_spend_annual", "year_adoption_passes_50pct", "final_hhi", "firms_alive",
+    "ended_early_year",
+)
 
 
 def parse_bounds(specs: Sequence[str]) -> dict[str, tuple[float, float]]:
@@ -80,29 +94,55 @@ def sobol_problem(params: Mapping[str, tuple[float, float]]) -> dict[str, Any]:
     }
 
 
-def is_integer_field(model: BaseModel, key_path: str) -> bool:
-    """Whether ``key_path`` (e.g. ``"firms.0.retrain_every_periods"``) of a pydantic model is an
-    int field (bools are not); unset optional fields are judged by their annotation.
+def field_type(model: BaseModel, key_path: str) -> Any:
+    """The Python type of the field at ``key_path`` (e.g. ``"firms.0.retrain_every_periods"``) of a
+    pydantic model: the value's type if set, else its annotation's non-None member.
 
     Raises:
-        KeyError: naming the key path and the missing segment.
+        ValueError: naming the key path and the missing field or list entry.
     """
     node: Any = model
-    annotation: Any = None
+    annotation: Any = type(model)
+    walked: list[str] = []
     for segment in re.sub(r"\[(\d+)\]", r".\1", key_path).split("."):
-        if isinstance(node, BaseModel):
-            fields = type(node).model_fields
+        here = ".".join(walked) or "the scenario"
+        model_type = node if isinstance(node, BaseModel) else None
+        fields = type(node).model_fields if model_type is not None else _model_fields(annotation)
+        if fields is not None:
             if segment not in fields:
-                raise KeyError(f"{key_path}: no field {segment!r}; allowed: {', '.join(fields)}")
+                raise ValueError(f"{key_path}: {here} has no field {segment!r} (allowed: {', '.join(fields)})")
             annotation = fields[segment].annotation
-            node = getattr(node, segment)
-        elif isinstance(node, list | tuple) and segment.isdigit() and int(segment) < len(node):
+            node = getattr(node, segment) if model_type is not None else None
+        elif isinstance(node, list | tuple):
+            if not segment.isdigit() or int(segment) >= len(node):
+                entries = "entry" if len(node) == 1 else "entries"
+                raise ValueError(f"{key_path}: {here} has {len(node)} {entries}, no entry {segment!r}")
             node, annotation = node[int(segment)], None
         else:
-            raise KeyError(f"{key_path}: cannot index {type(node).__name__} with {segment!r}")
+            raise ValueError(f"{key_path}: {here} is a single value and has no field {segment!r}")
+        walked.append(segment)
     if node is not None:
-        return isinstance(node, int) and not isinstance(node, bool)
-    return int in _annotation_types(annotation)
+        return type(node)
+    members = _annotation_types(annotation) - {type(None)}
+    return next(iter(members)) if len(members) == 1 else annotation
+
+
+def _model_fields(annotation: Any) -> dict[str, Any] | None:
+    """The fields of the pydantic model an (Optional) annotation names, else None."""
+    for member in _annotation_types(annotation):
+        if isinstance(member, type) and issubclass(member, BaseModel):
+            return dict(member.model_fields)
+    return None
+
+
+def is_integer_field(model: BaseModel, key_path: str) -> bool:
+    """Whether ``key_path`` of a pydantic model is an int field (bools are not); unset optional
+    fields are judged by their annotation.
+
+    Raises:
+        ValueError: naming the key path and the missing segment.
+    """
+    return field_type(model, key_path) is int
 
 
 def _annotation_types(annotation: Any) -> set[Any]:
@@ -112,12 +152,39 @@ def _annotation_types(annotation: Any) -> set[Any]:
     return {annotation}
 
 
-def integer_params(
-    scenario_path: str | Path, names: Sequence[str], overrides: Sequence[str] = ()
+def check_params(
+    scenario: ScenarioSource, params: Mapping[str, tuple[float, float]], overrides: Sequence[str] = ()
 ) -> set[str]:
-    """The parameters among ``names`` that are integer fields of the scenario (rounded when sampled)."""
-    scenario = load_scenario(scenario_path, list(overrides))
-    return {name for name in names if is_integer_field(scenario, name)}
+    """Check that each parameter is a number field of the scenario and both ends of its range
+    are allowed values; return the integer ones (rounded when sampled).
+
+    Raises:
+        ValueError: ``--param 'key=low:high': ...`` naming the unknown key, the non-number field
+            or the rule an end of the range breaks.
+        ScenarioError: the scenario itself (with ``overrides``) is invalid.
+    """
+    base = scenario.load(overrides)
+    integer: set[str] = set()
+    for key, (low, high) in params.items():
+        spec = f"--param {f'{key}={low:g}:{high:g}'!r}"
+        try:
+            kind = field_type(base, key)
+        except ValueError as err:
+            raise ValueError(f"{spec}: {err}") from None
+        if kind is bool or kind not in (int, float):
+            name = {bool: "true/false", str: "text"}.get(kind, getattr(kind, "__name__", str(kind)))
+            raise ValueError(f"{spec}: {key} is {name}, not a number; only number fields can be varied")
+        if kind is int:
+            integer.add(key)
+            low, high = round(low), round(high)
+            if low == high:
+                raise ValueError(f"{spec}: {key} is a whole number and this range holds only {low}")
+        for end in (low, high):
+            try:
+                scenario.load([*overrides, f"{key}={end!r}"])
+            except ScenarioError as err:
+                raise ValueError(f"{spec}: {'; '.join(err.problems)}") from None
+    return integer
 
 
 def sample_specs(
@@ -140,6 +207,14 @@ def sample_specs(
             ids.append(specs[-1].run_id)
         row_ids.append(ids)
     return specs, row_ids
+
+
+def check_output_name(output: str, metrics: Collection[str]) -> None:
+    """Raise ValueError unless ``output`` is one of ``metrics`` (checked before any run)."""
+    if output not in metrics:
+        raise ValueError(
+            f"--output {output!r}: unknown metric; the numeric summary keys are: {', '.join(sorted(metrics))}"
+        )
 
 
 def check_metric(output: str, summary: Mapping[str, Any]) -> None:
@@ -172,12 +247,16 @@ def sobol_sensitivity(
     run_fn: RunFn | None = None,
     overrides: Sequence[str] = (),
     integer: Collection[str] | None = None,
+    metrics: Collection[str] | None = None,
     progress: bool = True,
+    force: bool = False,
+    stall_timeout: float = DEFAULT_STALL_TIMEOUT,
+    dashboard: bool = False,
 ) -> pd.DataFrame:
     """First-order and total Sobol' indices of summary metric ``output`` over ``params``.
 
     Args:
-        scenario_path: the scenario TOML file.
+        scenario_path: the scenario TOML file, read once here (workers get its text).
         params: {key path: (low, high)} sampled uniformly, e.g. from :func:`parse_bounds`.
         samples: Sobol' base sample size N, a power of 2; N (k + 2) configurations are run.
         output: a numeric key of the run summary (e.g. ``final_adoption_share``).
@@ -186,44 +265,62 @@ def sobol_sensitivity(
         out_dir: folder for the runs (resumable), ``sensitivity.csv`` and ``sensitivity.png``.
         run_fn: as for ``run_sweep``; default loads and runs the scenario.
         overrides: ``"key.path=value"`` applied to every run.
-        integer: parameters to round to integers; None infers them from the scenario's field types.
+        integer: parameters to round to integers; None checks every parameter against the
+            scenario's fields and infers them from their types.
+        metrics: the names ``output`` may take, checked before any run; None: :data:`SUMMARY_METRICS`
+            with the default run function, else checked on the first run's summary.
         progress: show a progress bar.
+        force, stall_timeout, dashboard: as for ``run_sweep``.
 
     Returns:
         Columns parameter, S1, S1_conf, ST, ST_conf (conf: half-width of the 95% interval),
         sorted by ST, largest first.
 
     Raises:
-        ValueError: bad samples, unknown metric, failed runs or a constant metric.
+        ValueError: bad parameters, samples or metric (before anything runs), failed runs or a
+            constant metric (after).
+        SweepInterrupted, SweepIncomplete, SweepOutputError: as for ``run_sweep``.
     """
-    path = check_scenario_file(scenario_path)
     if not params:
         raise ValueError("give at least one parameter to vary (--param key.path=low:high)")
-    if samples < 2 or samples & (samples - 1):
+    if isinstance(samples, bool) or not isinstance(samples, int) or samples < 2 or samples & (samples - 1):
         # Sobol' sequences are balanced only at powers of 2; SALib merely warns, we refuse.
         raise ValueError(f"samples must be a power of 2 (>= 2), got {samples}; e.g. 64 or 128")
-    base_seed = scenario_seed(path, overrides) if isinstance(seeds, int) else 0
+    if metrics is None and run_fn is None:
+        metrics = SUMMARY_METRICS
+    if metrics is not None:
+        check_output_name(output, metrics)
+    scenario = read_scenario(scenario_path)
+    base_seed = scenario_seed(scenario, overrides) if isinstance(seeds, int) else 0
     seed_list = resolve_seeds(seeds, base_seed)
+    check_run_count(samples * (len(params) + 2) * len(seed_list),
+                    f"{samples} samples x ({len(params)} parameters + 2) x {len(seed_list)} seeds")
     problem = sobol_problem(params)
     if integer is None:
-        integer = integer_params(path, problem["names"], overrides)
+        integer = check_params(scenario, params, overrides)
     # The sample depends on the first seed, so a new seed set is a new, independent design.
     x = sobol_sample.sample(problem, samples, calc_second_order=False, seed=seed_list[0])
     specs, row_ids = sample_specs(problem, x, seed_list, integer)
     if run_fn is None:
-        validate_overrides(path, specs, overrides)
+        validate_overrides(scenario, specs, overrides)
     manifest = sweep_manifest(
-        "sensitivity", path, overrides, params={k: list(v) for k, v in params.items()},
+        "sensitivity", scenario, overrides, params={k: list(v) for k, v in params.items()},
         samples=samples, seeds=seed_list, integer=sorted(integer),
     )
-    # Checking each new summary stops a sweep with a misspelt metric after its first run.
+    unit = "Sobol' samples" if len(seed_list) == 1 else f"runs (Sobol' samples x {len(seed_list)} seeds)"
+    # Checking each new summary stops a sweep with a misspelt metric after its first run (for a
+    # run function whose metrics were not listed).
+    columns = columns_info(scenario, overrides, params, run_fn)
     result = run_specs(
-        path, specs, out_dir, manifest, overrides=overrides, workers=workers, scheduler=scheduler,
+        scenario, specs, out_dir, manifest, overrides=overrides, workers=workers, scheduler=scheduler,
         progress=progress, run_fn=run_fn, on_summary=lambda summary: check_metric(output, summary),
+        force=force, stall_timeout=stall_timeout, dashboard=dashboard,
+        label=f"sensitivity {scenario.name}", unit=unit, columns=columns,
     )
     y = _metric_per_row(result.summary, row_ids, output, problem["names"], Path(out_dir))
     table = analyze(problem, y, seed=seed_list[0])
     save_sensitivity(table, output, Path(out_dir))
+    write_columns(out_dir, {"sensitivity.csv": list(table.columns)}, columns.periods_per_year)
     return table
 
 

@@ -31,7 +31,7 @@ import pandas as pd
 from scipy import optimize as sopt
 
 from marketsim.economics import optimize, threshold_market
-from marketsim.economics.trends import OBSERVED_SPEND_CI, OBSERVED_SPEND_GROWTH, growth_per_year
+from marketsim.economics.trends import OBSERVED_SPEND_CI, OBSERVED_SPEND_GROWTH, TrendTable, growth_per_year
 from marketsim.experiments.run import json_safe, run_scenario
 from marketsim.scenario import Scenario, load_scenario, resolve_scenario_path, scenario_from_dict
 from marketsim.world import World
@@ -40,7 +40,8 @@ __all__ = [
     "Target", "HistoryRow", "HistoryReport", "RECORD", "HISTORICAL_SCENARIO", "frontier_runs",
     "history_metrics", "compare_with_record", "validate_history", "load_historical", "profit_optimal_path",
     "Calibration", "CALIBRATION_TARGETS", "calibrate_history", "CostCheck", "cost_checks",
-    "RECORD_FRONTIER_COSTS", "kappa_sweep", "write_validation_report", "history_table_markdown",
+    "RECORD_FRONTIER_COSTS", "kappa_sweep", "kappa_sweep_row", "ValidationResults", "validation_results",
+    "write_validation_report", "history_table_markdown",
     "cost_table_markdown", "trend_table_markdown",
 ]
 
@@ -61,7 +62,7 @@ class Target:
         label: what is compared, with its unit.
         value: the published central value.
         low, high: the interval (None = unbounded on that side).
-        source: calibration.md key of the figure.
+        source: docs/calibration.md key of the figure.
         detail: what the figure is and, for intervals the source does not give, why this width.
         kind: 'test' (not tuned to), 'calibrated' (a tuning target) or 'cross-check' (a test on a
             weaker, secondary-source figure).
@@ -83,7 +84,7 @@ class Target:
         return (self.low is None or x >= self.low) and (self.high is None or x <= self.high)
 
 
-# ChatGPT weekly active users (calibration.md §8, secondary sources), as yearly levels for the
+# ChatGPT weekly active users (docs/calibration.md §8, secondary sources), as yearly levels for the
 # adoption targets: 2023 = 100M (Nov 2023, DevDay; 100M monthly users already in Jan 2023);
 # 2025 = mean of the year's four figures 400M (Feb), 500M (Mar), 700M (Aug), 800M (Oct) = 600M.
 WAU_2023: Final = 100e6
@@ -112,18 +113,18 @@ RECORD: Final[dict[str, Target]] = {t.key: t for t in [
            185e6 / 2, 301e6 * 2, "COT24", "updated repo: GPT-4.5 185M, Grok-3 301M; interval x/2-2x around the two",
            kind="cross-check"),
     Target("revenue_2024", "frontier lab revenue in 2024, $", 3.7e9, 3.7e9 / 2, 3.7e9 * 2,
-           "calibration.md §8 (sec.)", "OpenAI ~3.7e9 (press); interval x/2-2x, assumption", kind="cross-check"),
+           "docs/calibration.md §8 (sec.)", "OpenAI ~3.7e9 (press); interval x/2-2x, assumption", kind="cross-check"),
     Target("adoption_2023", "adoption share, mean over 2023", float("nan"), None, None,
-           "calibration.md §8 (sec.)", "ChatGPT 100M WAU (Nov 2023) / scenario population; x/1.5-1.5x",
+           "docs/calibration.md §8 (sec.)", "ChatGPT 100M WAU (Nov 2023) / scenario population; x/1.5-1.5x",
            kind="calibrated"),
     Target("adoption_2025", "adoption share, mean over 2025", float("nan"), None, None,
-           "calibration.md §8 (sec.)", "ChatGPT 400-800M WAU in 2025, mean 600M / scenario population; x/1.5-1.5x",
+           "docs/calibration.md §8 (sec.)", "ChatGPT 400-800M WAU in 2025, mean 600M / scenario population; x/1.5-1.5x",
            kind="calibrated"),
 ]}
 
 #: Published amortised hardware + energy costs of frontier runs (COT24 repo model_costs.csv,
-#: calibration.md §6): (model, release year, dollars). Release years are public release dates
-#: (assumption: not in calibration.md), used only to place the points on the figure, shifted back by
+#: docs/calibration.md §6): (model, release year, dollars). Release years are public release dates
+#: (assumption: not in docs/calibration.md), used only to place the points on the figure, shifted back by
 #: :data:`RELEASE_LAG_YEARS` to when training ran.
 RECORD_FRONTIER_COSTS: Final[tuple[tuple[str, float, float], ...]] = (
     ("GPT-4", 2023.2, 40.7e6),
@@ -437,15 +438,18 @@ def _mean_population(world: World, scenario: Scenario, year: int) -> float:
 
 
 def calibrate_history(scenario: Scenario | None = None, *, max_iter: int = 200, restarts: int = 3,
-                      grid_points: int = 5) -> Calibration:
+                      grid_points: int = 5, xatol: float = 1e-4, fatol: float = 1e-8) -> Calibration:
     """Tune median threshold, sigma and price so the stand-in firm hits the calibration targets.
 
     Targets (:data:`CALIBRATION_TARGETS`): mean adoption ~2% over 2023 and ~12% over 2025 (ChatGPT
     weekly users over the scenario's population) and $40.7M for the frontier run in mid-2022 (COT24
     GPT-4).
     Minimises the sum of squared log errors over the logs of the three values: the best point of a
-    ``grid_points``^3 grid from half to twice the scenario's values, then Nelder-Mead with
-    ``restarts`` restarts. A target that is not reached (no run, no adopters) costs a fixed penalty.
+    ``grid_points``^3 grid from half to twice the scenario's values (``grid_points=1``: start at the
+    scenario's values), then Nelder-Mead with ``restarts`` restarts, stopping when the simplex is
+    within ``xatol`` in the logs of the values (0.01 = about 1%) and ``fatol`` in the loss. A target
+    that is not reached (no run, no adopters) costs a fixed penalty. Each evaluation runs the stand-in
+    firm over the whole scenario (about 0.2 s), and a search takes tens to hundreds of them.
     """
     base = load_historical() if scenario is None else scenario
     data = base.model_dump(mode="python")
@@ -463,13 +467,14 @@ def calibrate_history(scenario: Scenario | None = None, *, max_iter: int = 200, 
     # The firm's discrete yearly cycle puts small steps into the objective, which trap a local search
     # started far away: begin at the best point of a coarse grid (x/2 to 2x around the start), and
     # restart Nelder-Mead from its own answer, which rebuilds the simplex.
-    offsets = np.log(2.0) * np.linspace(-1.0, 1.0, grid_points)
-    grid = [start + np.array(step) for step in itertools.product(offsets, repeat=len(start))]
-    start = min(grid, key=loss)
-    res = sopt.minimize(loss, start, method="Nelder-Mead", options=dict(maxiter=max_iter, xatol=1e-4, fatol=1e-8))
+    if grid_points > 1:
+        offsets = np.log(2.0) * np.linspace(-1.0, 1.0, grid_points)
+        grid = [start + np.array(step) for step in itertools.product(offsets, repeat=len(start))]
+        start = min(grid, key=loss)
+    options = dict(maxiter=max_iter, xatol=xatol, fatol=fatol)
+    res = sopt.minimize(loss, start, method="Nelder-Mead", options=options)
     for _ in range(restarts):
-        again = sopt.minimize(loss, res.x, method="Nelder-Mead",
-                              options=dict(maxiter=max_iter, xatol=1e-4, fatol=1e-8))
+        again = sopt.minimize(loss, res.x, method="Nelder-Mead", options=options)
         if again.fun >= res.fun - 1e-9:
             break
         res = again
@@ -503,7 +508,7 @@ class CostCheck:
         published: the published figure.
         computed: our value.
         low, high: the interval ``computed`` must fall in (None = unbounded on that side).
-        source: calibration.md key of the figure, and why the interval is what it is.
+        source: docs/calibration.md key of the figure, and why the interval is what it is.
     """
 
     name: str
@@ -524,7 +529,7 @@ def _within(published: float, rel: float) -> tuple[float, float]:
 
 
 def cost_checks() -> list[CostCheck]:
-    """Published per-GPU-hour, per-FLOP and serving-cost figures, recomputed (calibration.md §3, §6, §11)."""
+    """Published per-GPU-hour, per-FLOP and serving-cost figures, recomputed (docs/calibration.md §3, §6, §11)."""
     from marketsim.economics import HARDWARE, flop_per_dollar_amortised, flop_per_dollar_cloud
     from marketsim.economics import costs
 
@@ -569,7 +574,7 @@ def cost_checks() -> list[CostCheck]:
         CostCheck("H100 amortised hardware + energy, $ per GPU-hour", 1.99, h100_per_hour, None, 1.99,
                   "EPDB: cheapest H100 rental 1.99 $/h (Lambda, Jun 2023); owning must cost less"),
         CostCheck("H100 peak FLOP per $ at 2 $/h", 1.78e18, flop_per_dollar_cloud(h100, 2.0, utilisation=1.0),
-                  *_within(1.78e18, 0.01), "calibration.md §3 (derived); +/-1%"),
+                  *_within(1.78e18, 0.01), "docs/calibration.md §3 (derived); +/-1%"),
         CostCheck("price-performance growth, A100 (2020) to H100 (2023), x per year", 10**0.14, hw_growth,
                   2 ** (1 / 3.13), 2 ** (1 / 1.54),
                   "COT24 0.14 OOM/yr; interval: HOB22 ML GPUs' doubling time 95% CI 1.54-3.13 years"),
@@ -598,16 +603,20 @@ def kappa_sweep(kappas: Sequence[float], scenario: Scenario | None = None, seed:
         tuned = calibrate_history(with_kappa, grid_points=grid_points, restarts=restarts)
         warm = tuned.overrides
         run = scenario_from_dict(with_kappa.model_dump(mode="python"), source="calibrated", overrides=tuned.overrides)
-        report = validate_history(run, seed=seed)
-        metrics = {row.target.key: row.simulated for row in report.rows}
-        rows.append({"kappa": float(kappa), **{key.split(".")[-1]: v for key, v in tuned.values.items()}, **metrics,
-                     "spend_growth_inside": report.row("spend_growth").inside})
+        rows.append(kappa_sweep_row(kappa, tuned.values, validate_history(run, seed=seed)))
     return pd.DataFrame(rows)
+
+
+def kappa_sweep_row(kappa: float, values: dict[str, float], report: HistoryReport) -> dict[str, Any]:
+    """One row of :func:`kappa_sweep`: kappa, the tuned ``values`` (by last key part) and the run's metrics."""
+    metrics = {row.target.key: row.simulated for row in report.rows}
+    return {"kappa": float(kappa), **{key.split(".")[-1]: v for key, v in values.items()}, **metrics,
+            "spend_growth_inside": report.row("spend_growth").inside}
 
 
 # --- the report: docs/validation.md and its figures ------------------------------------------------
 
-#: Value exponents of the kappa sweep in the report: the scenario's 1.0, theory.md §6's 2.5, between.
+#: Value exponents of the kappa sweep in the report: the scenario's 1.0, docs/theory.md §6's 2.5, between.
 REPORT_KAPPAS: Final = (0.5, 1.0, 1.5, 2.0, 2.5)
 REPORT_FIGURES: Final = ("history_costs.png", "history_adoption.png", "kappa_sweep.png", "trends.png")
 
@@ -726,7 +735,7 @@ def plot_history_adoption(report: HistoryReport, path) -> None:
     ax.plot(model["year"], 100 * model["adoption_share"], color="tab:blue", label="simulated adoption share")
     world = World.from_scenario(report.scenario)
     points = ((2023.85, 100e6), (2024.6, 200e6), (2024.95, 300e6), (2025.1, 400e6), (2025.25, 500e6),
-              (2025.6, 700e6), (2025.77, 800e6))  # ChatGPT WAU, calibration.md §8 (sec.)
+              (2025.6, 700e6), (2025.77, 800e6))  # ChatGPT WAU, docs/calibration.md §8 (sec.)
     shares = [100 * wau / world.at(y - report.scenario.meta.start_year).population for y, wau in points]
     ax.plot([p[0] for p in points], shares, "s", color="black", label="ChatGPT weekly users / population")
     ax.set_xlabel("Year")
@@ -837,7 +846,7 @@ def _history_statements(report: HistoryReport) -> list[str]:
     out.append(f"The lab's 2024 revenue is {_fmt('revenue_2024', revenue)} against OpenAI's ~$3.7B "
                f"(**{r['revenue_2024'].verdict}**). The simulated mid-2024 run costs {ratio} of the year's revenue; "
                "on the record a frontier run costs about 1% of a leading lab's revenue (GPT-4 $40.7M vs "
-               "$3.7B in 2024; GPT-4.5 $185M vs ~$12.7B projected for 2025; calibration.md §6, §8). A "
+               "$3.7B in 2024; GPT-4.5 $185M vs ~$12.7B projected for 2025; docs/calibration.md §6, §8). A "
                "profit-optimal lab that pays for each model from that model's revenue spends a large share of "
                "it on training; real labs' revenue also pays for serving, staff and research compute (COT24: "
                "R&D staff 29-49% of development cost). Matching the run cost therefore leaves revenue low.")
@@ -901,41 +910,67 @@ def _trend_summary(table) -> str:
     return text + "."
 
 
-def write_validation_report(markdown_path, figure_dir, *, kappas: Sequence[float] = REPORT_KAPPAS,
-                            seed: int | None = None, log=None) -> list:
-    """Regenerate docs/validation.md and its figures from scratch; returns the paths written.
+@dataclass
+class ValidationResults:
+    """Everything docs/validation.md reports (:func:`validation_results` computes it).
 
-    Runs the historical scenario, the kappa sweep (re-tuning the demand for each kappa, the slow
-    part: about half a minute per kappa), the cost checks and the trend check (neutral split of
-    algorithmic progress, and all of it in rho_D). ``log(message)`` reports progress.
+    Attributes:
+        history: the historical run against the record.
+        sweep: the kappa sweep (:func:`kappa_sweep`).
+        checks: the cost cross-checks.
+        trends: the trend check, algorithmic progress split evenly, with HO24's band.
+        trends_data_only: the trend check with all algorithmic progress in rho_D.
     """
-    from pathlib import Path
 
-    import marketsim
+    history: HistoryReport
+    sweep: pd.DataFrame
+    checks: list[CostCheck]
+    trends: TrendTable
+    trends_data_only: TrendTable
+
+
+def validation_results(kappas: Sequence[float] = REPORT_KAPPAS, seed: int | None = None, log=None) -> ValidationResults:
+    """Run what the validation report shows (minutes): the historical scenario, the kappa sweep
+    (re-tuning the demand for each kappa, the slow part), the cost checks and the trend check
+    (neutral split of algorithmic progress, and all of it in rho_D). ``log(message)`` reports progress.
+    """
     from marketsim.economics.trends import TrendInputs, trend_table
 
     say = log or (lambda message: None)
-    markdown_path, figure_dir = Path(markdown_path), Path(figure_dir)
-    figure_dir.mkdir(parents=True, exist_ok=True)
-    rel = Path(figure_dir.resolve().relative_to(markdown_path.resolve().parent)).as_posix() \
-        if figure_dir.resolve().is_relative_to(markdown_path.resolve().parent) else str(figure_dir)
-
     say("historical scenario")
     report = validate_history(seed=seed)
     say(f"kappa sweep ({len(kappas)} values; re-tuning each)")
     sweep = kappa_sweep(kappas, seed=seed)
     say("cost checks and trend check")
-    checks = cost_checks()
-    neutral = trend_table(band=True)
-    data_only = trend_table(inputs=TrendInputs(rho_D_share=1.0), efficiencies=("continuing", "hardware stalled"))
+    return ValidationResults(
+        history=report, sweep=sweep, checks=cost_checks(), trends=trend_table(band=True),
+        trends_data_only=trend_table(inputs=TrendInputs(rho_D_share=1.0), efficiencies=("continuing", "hardware stalled")))
+
+
+def write_validation_report(markdown_path, figure_dir, *, kappas: Sequence[float] = REPORT_KAPPAS,
+                            seed: int | None = None, log=None, results: ValidationResults | None = None) -> list:
+    """Regenerate docs/validation.md and its figures; returns the paths written.
+
+    Computes everything from scratch with :func:`validation_results` (``kappas``, ``seed``, ``log``),
+    or writes the given ``results`` (then those three are not used).
+    """
+    from pathlib import Path
+
+    import marketsim
+
+    markdown_path, figure_dir = Path(markdown_path), Path(figure_dir)
+    figure_dir.mkdir(parents=True, exist_ok=True)
+    rel = Path(figure_dir.resolve().relative_to(markdown_path.resolve().parent)).as_posix() \
+        if figure_dir.resolve().is_relative_to(markdown_path.resolve().parent) else str(figure_dir)
+    r = validation_results(kappas, seed, log) if results is None else results
 
     figures = [figure_dir / name for name in REPORT_FIGURES]
-    plot_history_costs(report, figures[0])
-    plot_history_adoption(report, figures[1])
-    plot_kappa_sweep(sweep, figures[2])
-    plot_trends(neutral, figures[3])
+    plot_history_costs(r.history, figures[0])
+    plot_history_adoption(r.history, figures[1])
+    plot_kappa_sweep(r.sweep, figures[2])
+    plot_trends(r.trends, figures[3])
 
-    text = _report_markdown(report, sweep, checks, neutral, data_only, rel, marketsim.__version__)
+    text = _report_markdown(r.history, r.sweep, r.checks, r.trends, r.trends_data_only, rel, marketsim.__version__)
     markdown_path.parent.mkdir(parents=True, exist_ok=True)
     markdown_path.write_text(text, encoding="utf-8")
     return [markdown_path, *figures]
@@ -961,9 +996,9 @@ def _report_markdown(report: HistoryReport, sweep: pd.DataFrame, checks: list[Co
         "# Validation against the published record",
         "",
         f"Generated by `marketsim report validation` (marketsim {version}); do not edit by hand. Every number "
-        "is either a published figure, named by its key in `../shared/reference/calibration.md` (sources at "
-        "the end of that file), or the output of the command named in its section. \"sec.\" marks a figure "
-        "calibration.md has only from a secondary source.",
+        "is either a published figure, named by its key in `docs/calibration.md` (sources in "
+        "its §12), or the output of the command named in its section. \"sec.\" marks a figure "
+        "docs/calibration.md has only from a secondary source.",
         "",
         "## Summary",
         "",
@@ -1010,7 +1045,7 @@ def _report_markdown(report: HistoryReport, sweep: pd.DataFrame, checks: list[Co
         "### 1.1 Sensitivity to the value exponent kappa",
         "",
         "kappa (value per adopter ~ R^-kappa) is the one demand number the record does not pin "
-        "(calibration.md: no estimate of willingness to pay for quality). For each kappa below the "
+        "(docs/calibration.md: no estimate of willingness to pay for quality). For each kappa below the "
         "three tuned numbers were re-tuned to the same targets, then the scenario was run "
         "(`kappa_sweep` in `marketsim/experiments/validation.py`):",
         "",
@@ -1020,10 +1055,10 @@ def _report_markdown(report: HistoryReport, sweep: pd.DataFrame, checks: list[Co
         "",
         "With adoption taking off from near zero, the adopter share already makes revenue very elastic "
         "to quality; a high kappa adds to that and the profit-optimal spend explodes at take-off. "
-        "theory.md §6's kappa = 2.5 was chosen for saturated markets, not for a market in its first years. "
+        "docs/theory.md §6's kappa = 2.5 was chosen for saturated markets, not for a market in its first years. "
         "So the spend-growth match of section 1 is conditional on kappa near 1. The scenario's kappa = 1 is a "
         "round low value (revenue per ChatGPT weekly user was roughly flat from 2024 to 2025, ~$19 vs ~$21 "
-        "a year, calibration.md §8, sec.), not a fit to the trend, but the record pins it only weakly: "
+        "a year, docs/calibration.md §8, sec.), not a fit to the trend, but the record pins it only weakly: "
         "read the match as consistency, not confirmation.",
         "",
         "## 2. Cost cross-checks",
