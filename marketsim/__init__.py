@@ -1,7 +1,7 @@
 """marketsim: an agent-based simulator of the market for large language models.
 
 The economics of a profit-optimal training firm live in :mod:`marketsim.economics` (pure
-numpy/scipy); the Mesa market is :class:`marketsim.model.MarketModel`.
+numpy/scipy); the Mesa market is :class:`marketsim.sim.model.MarketModel`.
 
 For notebooks (README, "Python API")::
 
@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from marketsim.model import MarketModel
-    from marketsim.scenario import Overrides, Scenario, ScenarioError
+    from marketsim.sim.model import MarketModel
+    from marketsim.config.scenario import Overrides, Scenario, ScenarioError
 
 __all__ = ["MarketModel", "Scenario", "ScenarioError", "__version__", "load"]
 
@@ -43,17 +43,17 @@ def load(source: str | Path | Scenario, overrides: Overrides = ()) -> Scenario:
     """A validated scenario from a file path or bundled name (``"baseline"``), with overrides.
 
     The same as ``marketsim run FILE --set key=value``: ``overrides`` is ``{"hardware.stall_year": 2030}``
-    or ``["hardware.stall_year=2030"]``. See :func:`marketsim.scenario.load`.
+    or ``["hardware.stall_year=2030"]``. See :func:`marketsim.config.scenario.load`.
 
     Raises:
         ScenarioError: (a ValueError) no such file or bundled scenario, an unknown key, an invalid value.
     """
-    from marketsim.scenario import load as load_scenario_source
+    from marketsim.config.scenario import load as load_scenario_source
 
     return load_scenario_source(source, overrides)
 
 
-_LAZY = {"MarketModel": "marketsim.model", "Scenario": "marketsim.scenario", "ScenarioError": "marketsim.scenario"}
+_LAZY = {"MarketModel": "marketsim.sim.model", "Scenario": "marketsim.config.scenario", "ScenarioError": "marketsim.config.scenario"}
 
 
 def __getattr__(name: str) -> Any:

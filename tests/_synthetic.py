@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-import marketsim.model as _model
+import marketsim.sim.model as _model
 
 # The documented columns, from the model that writes them (docs/architecture.md).
 MODEL_COLUMNS = ["step", *_model.MODEL_COLUMNS]

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 import marketsim
 from marketsim.cli import app
-from marketsim.scenario import (SCENARIO_DIR, Scenario, ScenarioError, bundled_scenarios, load_scenario,
+from marketsim.config.scenario import (SCENARIO_DIR, Scenario, ScenarioError, bundled_scenarios, load_scenario,
                                 resolve_scenario_path, scenario_to_toml)
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -118,11 +118,11 @@ def test_import_marketsim_stays_light() -> None:
 
 
 def test_bundled_scenarios_are_package_data_and_the_top_level_folder_is_the_same_files() -> None:
-    package_dir = importlib.resources.files("marketsim") / "scenarios"
+    package_dir = importlib.resources.files("marketsim.config") / "scenarios"
     assert SCENARIO_DIR == Path(str(package_dir))
     names = sorted(path.name for path in (ROOT / "scenarios").glob("*.toml"))
     assert names and names == sorted(path.name for path in SCENARIO_DIR.glob("*.toml"))
-    for name in names:  # one source of truth: marketsim/scenarios is the repository's scenarios/ folder
+    for name in names:  # one source of truth: marketsim/config/scenarios is the repository's scenarios/ folder
         assert os.path.samefile(ROOT / "scenarios" / name, SCENARIO_DIR / name)
     assert [row[0] for row in bundled_scenarios()] == [name.removesuffix(".toml") for name in names]
     listing = CliRunner().invoke(app, ["scenarios"], env={"COLUMNS": "250"})

@@ -23,9 +23,9 @@ from matplotlib.figure import Figure
 from matplotlib.image import imread
 from typer.testing import CliRunner
 
-from marketsim import app as playground
-from marketsim import plots
-from marketsim.app import (
+from marketsim.viz import playground
+from marketsim.viz import figures as plots
+from marketsim.viz.playground import (
     CONTROLS,
     DEFAULT_SPEED,
     MAX_CONSUMERS,
@@ -54,7 +54,7 @@ from marketsim.app import (
     table_csv,
 )
 from marketsim.cli import app as cli
-from marketsim.scenario import ScenarioError, bundled_scenarios, load_scenario, resolve_scenario_path
+from marketsim.config.scenario import ScenarioError, bundled_scenarios, load_scenario, resolve_scenario_path
 
 runner = CliRunner()
 SHORT = ("meta.years=2",)  # two years, 8 quarterly periods: runs in a fraction of a second
@@ -505,7 +505,7 @@ def test_playground_command_execs_solara_with_the_scenario_in_the_environment(mo
     assert "oligopoly at http://127.0.0.1:8799" in result.output
     ((path, argv, env),) = calls
     assert argv[0] == path
-    assert argv[1:5] == ["-m", "solara", "run", "marketsim.app"]
+    assert argv[1:5] == ["-m", "solara", "run", "marketsim.viz.playground"]
     assert argv[argv.index("--port") + 1] == "8799" and argv[argv.index("--host") + 1] == "127.0.0.1"
     assert "--no-check-version" in argv and "--no-open" in argv
     assert Path(env[SCENARIO_ENV]) == resolve_scenario_path("oligopoly").resolve()

@@ -24,7 +24,7 @@ import pandas as pd
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
 
-from marketsim.model import MODEL_COLUMNS
+from marketsim.sim.model import MODEL_COLUMNS
 
 pytestmark = pytest.mark.slow
 

@@ -30,8 +30,8 @@ from typer.testing import CliRunner
 
 from marketsim.cli import app
 from marketsim.experiments.outputs import MANIFEST_NAME, write_manifest
-from marketsim.experiments.sensitivity import SUMMARY_METRICS, sobol_sensitivity
-from marketsim.experiments.sweep import (
+from marketsim.experiments.batch.sensitivity import SUMMARY_METRICS, sobol_sensitivity
+from marketsim.experiments.batch.sweep import (
     ScenarioSource,
     SweepIncomplete,
     SweepMismatchError,
@@ -41,7 +41,7 @@ from marketsim.experiments.sweep import (
     run_sweep,
     sweep_runs,
 )
-from marketsim.scenario import ScenarioError
+from marketsim.config.scenario import ScenarioError
 
 TESTS = Path(__file__).parent
 
@@ -468,7 +468,7 @@ def test_editing_the_scenario_mid_sweep_changes_no_run_and_refuses_the_resume(
 def test_real_runs_use_the_scenario_as_read_when_the_file_changes_mid_sweep(tmp_path: Path) -> None:
     """The real run function, on a local cluster: the file is edited after the first run."""
     from marketsim.experiments.run import run_scenario
-    from marketsim.scenario import load_scenario
+    from marketsim.config.scenario import load_scenario
 
     scenario = small_scenario(tmp_path)
     original = tmp_path / "original.toml"
@@ -704,7 +704,7 @@ def test_deeply_nested_scenario_is_a_message(tmp_path: Path, command: list[str])
 def test_summary_metrics_are_the_numeric_keys_of_a_real_summary(tmp_path: Path) -> None:
     """The list `sensitivity --output` is checked against, against a real run's summary.json."""
     from marketsim.experiments.run import run_scenario
-    from marketsim.scenario import load_scenario
+    from marketsim.config.scenario import load_scenario
 
     summary = run_scenario(load_scenario(small_scenario(tmp_path))).summary
     numeric = {k for k, v in summary.items()
@@ -725,7 +725,7 @@ def test_sensitivity_metric_checked_from_a_list_before_any_run(tmp_path: Path) -
 def test_progress_bar_says_what_it_counts(tmp_path: Path, scheduler: str, capsys: pytest.CaptureFixture) -> None:
     from rich.console import Console
 
-    import marketsim.experiments.sweep as sweep_module
+    import marketsim.experiments.batch.sweep as sweep_module
 
     consoles: list[Console] = []
 

@@ -11,8 +11,8 @@ import pytest
 from pydantic import BaseModel
 
 from _synthetic import MINI_SCENARIO_TOML, SyntheticSpec, make_tables
-from marketsim import columns
-from marketsim.columns import (
+from marketsim.sim import tables as columns
+from marketsim.sim.tables import (
     COLUMNS_FILE,
     PARAMETERS,
     TABLES,
@@ -26,9 +26,9 @@ from marketsim.columns import (
 from marketsim.experiments.compare import COMPARISON_COLUMNS
 from marketsim.experiments.outputs import write_run
 from marketsim.experiments.run import RunResult, summarize
-from marketsim.experiments.sensitivity import RESULT_COLUMNS
-from marketsim.model import FIRM_COLUMNS, MODEL_COLUMNS, MarketModel
-from marketsim.scenario import Scenario, scenario_from_dict
+from marketsim.experiments.batch.sensitivity import RESULT_COLUMNS
+from marketsim.sim.model import FIRM_COLUMNS, MODEL_COLUMNS, MarketModel
+from marketsim.config.scenario import Scenario, scenario_from_dict
 
 
 def mini(periods_per_year: int = 4, years: int = 1) -> Scenario:
@@ -92,7 +92,7 @@ def test_every_scenario_value_a_sweep_can_vary_is_described():
 
 
 def test_unknown_columns_and_tables_are_errors_unless_lenient():
-    with pytest.raises(UnknownColumnError, match=r"model.csv: column 'gdp' has no entry in marketsim.columns"):
+    with pytest.raises(UnknownColumnError, match=r"model.csv: column 'gdp' has no entry in marketsim.sim.tables"):
         describe("model.csv", "gdp", 4)
     with pytest.raises(UnknownColumnError, match=r"model.csv: gdp; firms.csv: mood"):
         columns_table({"model.csv": ["year", "gdp"], "firms.csv": ["firm", "mood"]}, 4)

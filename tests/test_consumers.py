@@ -1,4 +1,4 @@
-"""Tests for marketsim.agents.consumer: the per-agent Mesa form and the vectorised population."""
+"""Tests for marketsim.sim.consumers: the per-agent Mesa form and the vectorised population."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from marketsim.agents.consumer import (
+from marketsim.sim.consumers import (
     CHUNK_SIZE,
     NO_CHOICE,
     ConsumerAgent,

@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 
-from marketsim.scenario import bundled_scenarios
+from marketsim.config.scenario import bundled_scenarios
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"

@@ -216,7 +216,7 @@ def test_force_replaces_a_folder_marketsim_wrote(tmp_path, scenario):
 
 def test_compare_follows_the_same_force_rules(tmp_path, scenario):
     from marketsim.experiments.compare import compare_scenarios, write_comparison
-    from marketsim.scenario import load_scenario
+    from marketsim.config.scenario import load_scenario
 
     other = write_mini_scenario(tmp_path / "scen", "other")
     folder = tmp_path / "cmp"

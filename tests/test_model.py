@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from marketsim.agents.consumer import NO_CHOICE, ConsumerAgent
-from marketsim.model import FIRM_COLUMNS, MODEL_COLUMNS, MarketModel
-from marketsim.scenario import Scenario, scenario_from_dict
+from marketsim.sim.consumers import NO_CHOICE, ConsumerAgent
+from marketsim.sim.model import FIRM_COLUMNS, MODEL_COLUMNS, MarketModel
+from marketsim.config.scenario import Scenario, scenario_from_dict
 
 # --- scenario builder ----------------------------------------------------------------------------
 

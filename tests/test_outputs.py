@@ -41,8 +41,8 @@ from marketsim.experiments.outputs import (
     write_run,
 )
 from marketsim.experiments.run import RunResult, json_safe, summarize, with_seed
-from marketsim.plots import COMPARE_FIGURES, RUN_FIGURES
-from marketsim.scenario import SCENARIO_DIR, ScenarioError, load_scenario, scenario_from_dict
+from marketsim.viz.figures import COMPARE_FIGURES, RUN_FIGURES
+from marketsim.config.scenario import SCENARIO_DIR, ScenarioError, load_scenario, scenario_from_dict
 
 #: What write_run_files writes (also each run's subfolder of a comparison).
 RUN_TABLES = {"model.csv", "firms.csv", "summary.json", "scenario.toml", "columns.csv"}

@@ -27,7 +27,7 @@ from typer.testing import CliRunner
 from marketsim.cli import app
 from marketsim.experiments.outputs import write_run_files
 from marketsim.experiments.run import run_scenario
-from marketsim.scenario import (Consumers, Data, Firm, Hardware, Market, Scaling, ScenarioError, load_scenario,
+from marketsim.config.scenario import (Consumers, Data, Firm, Hardware, Market, Scaling, ScenarioError, load_scenario,
                                 resolve_scenario_path)
 
 runner = CliRunner()
@@ -36,7 +36,7 @@ runner = CliRunner()
 FAST = ["meta.years=1.5", "consumers.count=200"]
 
 #: The only cells that may be missing (NaN in the tables, empty in the CSVs; null in summary.json),
-#: each documented in marketsim.columns: no model on sale, or an event that never happened.
+#: each documented in marketsim.sim.tables: no model on sale, or an event that never happened.
 MAY_BE_MISSING = {
     "model": {"best_loss"},
     "firms": {"loss"},

@@ -1,4 +1,4 @@
-"""Tests for marketsim.scenario and the `validate` / `scenarios` commands.
+"""Tests for marketsim.config.scenario and the `validate` / `scenarios` commands.
 
 Expected messages are written from the schema in docs/architecture.md and the task's message
 format (file: key.path = value: what is allowed), not copied from the code's output.
@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from marketsim.cli import app
-from marketsim.scenario import (
+from marketsim.config.scenario import (
     SCENARIO_DIR,
     Scenario,
     ScenarioError,

@@ -16,7 +16,7 @@ import pytest
 from distributed import LocalCluster
 from pydantic import BaseModel
 
-from marketsim.experiments.sensitivity import (
+from marketsim.experiments.batch.sensitivity import (
     RESULT_COLUMNS,
     analyze,
     is_integer_field,
@@ -25,8 +25,8 @@ from marketsim.experiments.sensitivity import (
     sobol_problem,
     sobol_sensitivity,
 )
-from marketsim.experiments.sweep import ScenarioSource, parse_value
-from marketsim.scenario import scenario_from_dict
+from marketsim.experiments.batch.sweep import ScenarioSource, parse_value
+from marketsim.config.scenario import scenario_from_dict
 
 BOUNDS = {"x1": (0.0, 1.0), "x2": (0.0, 1.0), "x3": (0.0, 1.0)}
 
@@ -224,7 +224,7 @@ def test_cli_rejects_bad_param_and_samples(tmp_path: Path, scenario: Path) -> No
 def test_real_model_ranks_a_parameter_that_does_not_enter_it_last(tmp_path: Path, scheduler: str) -> None:
     """On the baseline (one firm), switching cost never enters a choice: a consumer can only switch
     between two firms' models. Its total Sobol' index is ~0 and it ranks last; hardware growth matters."""
-    from marketsim.scenario import resolve_scenario_path
+    from marketsim.config.scenario import resolve_scenario_path
 
     bounds = {"hardware.growth_per_year": (1.1, 1.7), "firms.0.price": (0.7, 1.5),
               "consumers.switching_cost": (0.0, 2.0)}

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from marketsim.agents.firm import STRATEGIES, Plan, Strategy, register_strategy
-from marketsim.model import MarketModel
-from marketsim.scenario import ScenarioError, load_scenario, resolve_scenario_path
+from marketsim.sim.firm import STRATEGIES, Plan, Strategy, register_strategy
+from marketsim.sim.model import MarketModel
+from marketsim.config.scenario import ScenarioError, load_scenario, resolve_scenario_path
 
 
 @register_strategy("double_every_year")

@@ -23,7 +23,7 @@ from distributed import LocalCluster
 from hypothesis import given
 from hypothesis import strategies as st
 
-from marketsim.experiments.sweep import (
+from marketsim.experiments.batch.sweep import (
     ScenarioSource,
     SweepInterrupted,
     SweepMismatchError,
@@ -36,7 +36,7 @@ from marketsim.experiments.sweep import (
     run_sweep,
     sweep_runs,
 )
-from marketsim.scenario import ScenarioError
+from marketsim.config.scenario import ScenarioError
 
 def toy_run(scenario: ScenarioSource, overrides: Sequence[str], seed: int) -> tuple[pd.DataFrame, dict]:
     """Deterministic table from the overrides and seed: value = (sum of numeric params) * step + seed.
@@ -325,7 +325,7 @@ def test_real_runs_match_run_scenario_and_seeds_start_at_meta_seed(
     tmp_path: Path, scheduler: str
 ) -> None:
     from marketsim.experiments.run import run_scenario
-    from marketsim.scenario import load_scenario
+    from marketsim.config.scenario import load_scenario
 
     scenario = tmp_path / "small.toml"
     scenario.write_text(SMALL_SCENARIO)

@@ -1,4 +1,4 @@
-"""Tests for marketsim.world: growth paths with a stall, the world state, building from a scenario."""
+"""Tests for marketsim.sim.world: growth paths with a stall, the world state, building from a scenario."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from marketsim.world import GrowthPath, World, WorldState
+from marketsim.sim.world import GrowthPath, World, WorldState
 
 starts = st.floats(min_value=1e-6, max_value=1e30)
 factors = st.floats(min_value=0.2, max_value=20.0)
@@ -164,7 +164,7 @@ def test_world_rejects_non_paths() -> None:
 
 def test_world_from_a_validated_scenario() -> None:
     """The attribute names World.from_scenario reads exist in the real pydantic schema."""
-    scenario = pytest.importorskip("marketsim.scenario")
+    scenario = pytest.importorskip("marketsim.config.scenario")
     scn = scenario.scenario_from_dict({
         "meta": {"name": "world-test", "seed": 1, "start_year": 2024, "years": 10},
         "hardware": {"flop_per_dollar": 7e17, "growth_per_year": 1.38, "stall_year": 2030},

@@ -4,7 +4,7 @@
 
     <out_dir>/comparison.csv          one row per scenario (see comparison_table)
     <out_dir>/columns.csv             unit and meaning of every comparison.csv column
-    <out_dir>/compare_*.png           overlay figures (marketsim.plots.COMPARE_FIGURES)
+    <out_dir>/compare_*.png           overlay figures (marketsim.viz.figures.COMPARE_FIGURES)
     <out_dir>/<scenario name>/        each run's own files, as written by ``marketsim run``
 
 The same scenario file may be compared with itself under different settings: a scenario argument
@@ -24,13 +24,13 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from marketsim import plots
-from marketsim.columns import DIFF_SUFFIX, PCT_SUFFIX, has_percent_change, write_columns
+from marketsim.viz import figures as plots
+from marketsim.sim.tables import DIFF_SUFFIX, PCT_SUFFIX, has_percent_change, write_columns
 from marketsim.experiments.outputs import atomic_output_dir, folder_name, write_run_files, write_table
 from marketsim.experiments.run import RunResult, run_scenario
 
 if TYPE_CHECKING:
-    from marketsim.scenario import Scenario
+    from marketsim.config.scenario import Scenario
 
 __all__ = [
     "COMPARISON_COLUMNS",
@@ -47,7 +47,7 @@ __all__ = [
     "write_comparison",
 ]
 
-#: Summary keys compared (units in marketsim.columns.SUMMARY), one column each in comparison.csv.
+#: Summary keys compared (units in marketsim.sim.tables.SUMMARY), one column each in comparison.csv.
 COMPARISON_METRICS = [
     "final_adoption_share",
     "largest_N",

@@ -6,7 +6,7 @@ or failed run therefore leaves neither a half-written results folder nor a tempo
 existing folder is replaced (with ``force``) only once its replacement is complete.
 
 A run folder holds ``model.csv``, ``firms.csv``, ``summary.json``, ``scenario.toml`` and the PNG
-figures of :mod:`marketsim.plots` (see docs/architecture.md for the table columns).
+figures of :mod:`marketsim.viz.figures` (see docs/architecture.md for the table columns).
 
 Every folder committed here carries a small manifest, ``marketsim-manifest.json`` (the command,
 marketsim version, seed and UTC time that wrote it). That file is the only licence ``--force``
@@ -45,7 +45,7 @@ import numpy as np
 
 import pandas as pd
 
-from marketsim import plots
+from marketsim.viz import figures as plots
 
 if TYPE_CHECKING:
     from marketsim.experiments.run import RunResult
@@ -474,11 +474,11 @@ def write_run_files(result: RunResult, folder: Path, figures: bool = True) -> li
 
     Files: ``model.csv``, ``firms.csv``, ``summary.json``, ``scenario.toml`` (the resolved
     scenario, with the seed actually used), ``columns.csv`` (unit and meaning of every column, see
-    :mod:`marketsim.columns`) and, if ``figures``, the PNGs of
-    :data:`marketsim.plots.RUN_FIGURES`.
+    :mod:`marketsim.sim.tables`) and, if ``figures``, the PNGs of
+    :data:`marketsim.viz.figures.RUN_FIGURES`.
     """
-    from marketsim.columns import write_columns
-    from marketsim.scenario import scenario_to_toml
+    from marketsim.sim.tables import write_columns
+    from marketsim.config.scenario import scenario_to_toml
 
     paths = [folder / "model.csv", folder / "firms.csv", folder / "summary.json", folder / "scenario.toml"]
     write_table(result.model, paths[0])

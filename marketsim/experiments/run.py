@@ -1,6 +1,6 @@
 """Run one scenario: the model's tables plus a summary of headline numbers.
 
-``run_scenario`` builds a :class:`marketsim.model.MarketModel`, runs it to the horizon (with an
+``run_scenario`` builds a :class:`marketsim.sim.model.MarketModel`, runs it to the horizon (with an
 optional rich progress bar showing the simulated year) and returns a :class:`RunResult`;
 :func:`marketsim.experiments.outputs.write_run` turns that into a results folder.
 """
@@ -19,11 +19,11 @@ import numpy as np
 import pandas as pd
 
 import marketsim
-from marketsim.columns import SUMMARY
-from marketsim.plots import human_number
+from marketsim.sim.tables import SUMMARY
+from marketsim.viz.figures import human_number
 
 if TYPE_CHECKING:
-    from marketsim.scenario import Scenario
+    from marketsim.config.scenario import Scenario
 
 __all__ = ["RunResult", "run_scenario", "summarize", "with_seed", "json_safe", "HEADLINE", "format_headline"]
 
@@ -70,7 +70,7 @@ def with_seed(scenario: Scenario, seed: int | None) -> Scenario:
     """
     if seed is None or seed == scenario.meta.seed:
         return scenario
-    from marketsim.scenario import scenario_from_dict
+    from marketsim.config.scenario import scenario_from_dict
 
     return scenario_from_dict(
         scenario.model_dump(mode="python"), source="--seed", overrides=[f"meta.seed={seed}"]
@@ -130,7 +130,7 @@ def summarize(model_df: pd.DataFrame, firms_df: pd.DataFrame, scenario: Scenario
     reached its horizon), ``final_leader``
     (None if nobody adopts), then ``python_version``, ``numpy_version``, ``pandas_version``,
     ``mesa_version``, ``platform``. Their units and meanings are in
-    :data:`marketsim.columns.SUMMARY` (written next to summary.json as columns.csv).
+    :data:`marketsim.sim.tables.SUMMARY` (written next to summary.json as columns.csv).
 
     Raises:
         ValueError: the model table has no rows.
@@ -209,7 +209,7 @@ def run_scenario(scenario: Scenario, seed: int | None = None, progress: bool = F
         ScenarioError: ``seed`` is negative.
     """
     # Imported here: building the Mesa model is only needed to run, not to summarize or write.
-    from marketsim.model import MarketModel
+    from marketsim.sim.model import MarketModel
 
     resolved = with_seed(scenario, seed)
     used_seed = resolved.meta.seed
@@ -251,7 +251,7 @@ def _fmt_plain(x: Any) -> str:
 
 
 def _label(text: str, key: str) -> str:
-    """``text (unit)`` with the unit of summary key ``key`` from marketsim.columns (one place for units)."""
+    """``text (unit)`` with the unit of summary key ``key`` from marketsim.sim.tables (one place for units)."""
     return f"{text} ({SUMMARY[key].unit})"
 
 

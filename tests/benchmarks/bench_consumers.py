@@ -17,7 +17,7 @@ import mesa
 import numpy as np
 from scipy import stats
 
-from marketsim.agents.consumer import ConsumerAgent, ConsumerPopulation, Offers, sample_thresholds
+from marketsim.sim.consumers import ConsumerAgent, ConsumerPopulation, Offers, sample_thresholds
 
 LAM, PRICE_SENSITIVITY, SWITCHING_COST = 0.3, 0.05, 0.2  # theory.md section 7 lambda; the rest: assumption
 FIVE_FIRMS = Offers(np.array([1, 2, 3, 4, 5]), np.array([0.03, 0.06, 0.1, 0.2, 0.4]),

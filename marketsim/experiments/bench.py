@@ -1,6 +1,6 @@
 """Benchmarks that print the ratios docs/architecture.md §7 sets as bars (not timed tests).
 
-    python -m marketsim.bench [optimizer|consumers|run|sweep|all]    (also: marketsim bench)
+    python -m marketsim.experiments.bench [optimizer|consumers|run|sweep|all]    (also: marketsim bench)
 
 Machines are shared and noisy: each figure is a median over repeats, and the ratios matter more
 than absolute seconds.
@@ -41,7 +41,7 @@ def bench_optimizer(repeats: int = 200) -> dict[str, float]:
 
 
 def _offers(k: int = 5):
-    from marketsim.agents.consumer import Offers
+    from marketsim.sim.consumers import Offers
 
     return Offers(np.arange(1, k + 1, dtype=np.int64), np.linspace(0.03, 0.06, k), np.linspace(2.0, 6.0, k))
 
@@ -50,7 +50,7 @@ def bench_consumers(n: int = 100_000, periods: int = 3) -> dict[str, float]:
     """Seconds per period for ``n`` consumers and 5 firms: vectorised population vs one mesa Agent each."""
     import mesa
 
-    from marketsim.agents.consumer import ConsumerAgent, ConsumerPopulation
+    from marketsim.sim.consumers import ConsumerAgent, ConsumerPopulation
 
     rng = np.random.default_rng(0)
     tau = rng.lognormal(np.log(0.04), 1.0, n)
@@ -70,8 +70,8 @@ def _run_once(consumers: int, firms: int, years: float) -> dict[str, float]:
     """Time one oligopoly run with ``firms`` identical labs; peak resident memory of this process."""
     import resource
 
-    from marketsim.model import MarketModel
-    from marketsim.scenario import load_scenario, resolve_scenario_path
+    from marketsim.sim.model import MarketModel
+    from marketsim.config.scenario import load_scenario, resolve_scenario_path
 
     overrides = [f"consumers.count={consumers}", f"meta.years={years}"]
     base = load_scenario(resolve_scenario_path("oligopoly"), overrides)
@@ -95,7 +95,7 @@ def bench_run(consumers: int = 1_000_000, firms: int = 5, years: float = 20.0) -
     import json
     import subprocess
 
-    code = f"import json; from marketsim.bench import _run_once; print(json.dumps(_run_once({consumers}, {firms}, {years})))"
+    code = f"import json; from marketsim.experiments.bench import _run_once; print(json.dumps(_run_once({consumers}, {firms}, {years})))"
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -109,8 +109,8 @@ def bench_sweep(runs: int = 16) -> dict[str, float]:
     import tempfile
     from pathlib import Path
 
-    from marketsim.experiments.sweep import local_cluster, run_sweep
-    from marketsim.scenario import resolve_scenario_path
+    from marketsim.experiments.batch.sweep import local_cluster, run_sweep
+    from marketsim.config.scenario import resolve_scenario_path
 
     path = resolve_scenario_path("baseline")
     grid = {"meta.years": [20]}

@@ -62,7 +62,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.progress import TimeRemainingColumn
 
 import marketsim
-from marketsim.columns import write_columns
+from marketsim.sim.tables import write_columns
 from marketsim.experiments.outputs import (
     MANIFEST_NAME,
     atomic_output_dir,
@@ -70,10 +70,10 @@ from marketsim.experiments.outputs import (
     read_manifest,
 )
 from marketsim.experiments.run import run_scenario
-from marketsim.scenario import ScenarioError, _toml_syntax_problem, scenario_from_dict
+from marketsim.config.scenario import ScenarioError, _toml_syntax_problem, scenario_from_dict
 
 if TYPE_CHECKING:
-    from marketsim.scenario import Scenario
+    from marketsim.config.scenario import Scenario
 
 GridValue = int | float | bool | str
 Status = Literal["done", "failed", "missing"]
@@ -224,7 +224,7 @@ class ScenarioSource:
         return Path(self.path).stem
 
     def load(self, overrides: Sequence[str] = ()) -> Scenario:
-        """Parse and validate the text with ``overrides`` (as :func:`marketsim.scenario.load_scenario`).
+        """Parse and validate the text with ``overrides`` (as :func:`marketsim.config.scenario.load_scenario`).
 
         Raises:
             ScenarioError: TOML syntax error (line, column), nesting too deep, or invalid content.
@@ -509,7 +509,7 @@ def run_status(out_dir: Path, run_id: str) -> Status:
 
 @dataclass(frozen=True)
 class ColumnsInfo:
-    """How to describe a sweep's tables in ``columns.csv`` (:func:`marketsim.columns.write_columns`).
+    """How to describe a sweep's tables in ``columns.csv`` (:func:`marketsim.sim.tables.write_columns`).
 
     Attributes:
         periods_per_year: the runs' meta.periods_per_year, which names "per period" in units

@@ -59,14 +59,14 @@ __all__ = [
 
 
 def _bundled_dir() -> Path:
-    """The folder of the bundled scenario files, shipped as package data (``marketsim/scenarios``).
+    """The folder of the bundled scenario files, shipped as package data (``marketsim/config/scenarios``).
 
     Read with :mod:`importlib.resources`, so it is found in a wheel install as well as in a checkout
-    (where ``marketsim/scenarios`` is a symlink to the repository's ``scenarios/`` folder). A package
+    (where ``marketsim/config/scenarios`` is a symlink to the repository's ``scenarios/`` folder). A package
     imported from a zip file has no folder on disk: its scenarios are extracted for the process's
     lifetime.
     """
-    root = importlib.resources.files("marketsim") / "scenarios"
+    root = importlib.resources.files("marketsim.config") / "scenarios"
     if isinstance(root, Path):
         return root
     stack = ExitStack()
@@ -74,7 +74,7 @@ def _bundled_dir() -> Path:
     return stack.enter_context(importlib.resources.as_file(root))
 
 
-#: The bundled scenarios (package data ``marketsim/scenarios``; in a checkout the top-level ``scenarios/``).
+#: The bundled scenarios (package data ``marketsim/config/scenarios``; in a checkout the top-level ``scenarios/``).
 SCENARIO_DIR: Path = _bundled_dir()
 
 ThresholdFamily = Literal["lognormal", "pareto", "loguniform"]
@@ -296,7 +296,7 @@ class Firm(_Section):
     """
 
     name: Annotated[str, Field(min_length=1, max_length=100)]
-    strategy: Name = "profit_optimal"  # a name registered with marketsim.agents.firm.register_strategy
+    strategy: Name = "profit_optimal"  # a name registered with marketsim.sim.firm.register_strategy
     price: Annotated[float, Field(ge=0, le=1e6)]
     cash: Dollars
     credit_limit: Dollars
@@ -603,7 +603,7 @@ def _check_firms(s: Scenario) -> list[_Problem]:
 
 def _check_strategies(s: Scenario) -> list[_Problem]:
     # Strategies are a registry, so that users can add their own (README: writing a firm strategy).
-    from marketsim.agents.firm import STRATEGIES
+    from marketsim.sim.firm import STRATEGIES
 
     allowed = ", ".join(json.dumps(name) for name in STRATEGIES)
     return [_Problem(f"firms[{i}].strategy", f"must be one of {allowed}", firm.strategy)
@@ -625,7 +625,7 @@ def _check_paths(s: Scenario) -> list[_Problem]:
     Growth is exponential between the start, the stall and the end, so those times bound it; the
     check runs in logs, so that a path that would overflow is reported instead of computed.
     """
-    from marketsim.world import World  # world.py does not import this module
+    from marketsim.sim.world import World  # world.py does not import this module
 
     try:
         world = World.from_scenario(s)

@@ -19,8 +19,8 @@ import typer
 from typer.core import TyperGroup
 
 if TYPE_CHECKING:
-    from marketsim.experiments.sweep import SweepResult
-    from marketsim.scenario import Scenario
+    from marketsim.experiments.batch.sweep import SweepResult
+    from marketsim.config.scenario import Scenario
 
 
 # --- process-wide handling: signals and file-system errors ----------------------------------
@@ -265,7 +265,7 @@ def validate_command(
         None, "--set", help="Override a scenario value, key.path=value (repeatable), e.g. --set firms.0.price=3."),
 ) -> None:
     """Check a scenario file: print a one-line summary, or every problem on stderr and exit 2."""
-    from marketsim.scenario import exit_on_scenario_error, load_scenario, resolve_scenario_path
+    from marketsim.config.scenario import exit_on_scenario_error, load_scenario, resolve_scenario_path
 
     with exit_on_scenario_error():
         scenario = load_scenario(resolve_scenario_path(file), overrides or [])
@@ -280,7 +280,7 @@ def scenarios_command() -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from marketsim.scenario import SCENARIO_DIR, bundled_scenarios, exit_on_scenario_error
+    from marketsim.config.scenario import SCENARIO_DIR, bundled_scenarios, exit_on_scenario_error
 
     with exit_on_scenario_error():
         rows = bundled_scenarios()
@@ -307,7 +307,7 @@ def _display_path(path: Path) -> str:
 
 def _load_scenarios(files: list[str], overrides: list[str]) -> list[Scenario]:
     """Load each file (a path or a bundled name) with the overrides; a ScenarioError exits 2."""
-    from marketsim.scenario import exit_on_scenario_error, load_scenario, resolve_scenario_path
+    from marketsim.config.scenario import exit_on_scenario_error, load_scenario, resolve_scenario_path
 
     with exit_on_scenario_error():
         return [load_scenario(resolve_scenario_path(file), overrides) for file in files]
@@ -461,7 +461,7 @@ def bench(
     sections: list[str] = typer.Argument(None, help="Sections: optimizer, consumers, run, sweep (default all)."),
 ) -> None:
     """Print the performance ratios of docs/architecture.md §7 (a benchmark, not a test)."""
-    from marketsim.bench import main as bench_main
+    from marketsim.experiments.bench import main as bench_main
 
     bench_main(sections or None)
 
@@ -491,7 +491,7 @@ _SWEEP_COLUMNS = ("final_adoption_share", "largest_N", "cumulative_training_spen
 def _research_errors() -> Iterator[None]:
     """Scenario problems print as the loader words them; other fixable errors as ``error: ...``; all exit 2."""
     from marketsim.experiments.outputs import OutputExistsError
-    from marketsim.scenario import ScenarioError, exit_on_scenario_error
+    from marketsim.config.scenario import ScenarioError, exit_on_scenario_error
 
     with exit_on_scenario_error():
         try:
@@ -559,7 +559,7 @@ def _print_sweep(result: SweepResult, keys: list[str]) -> None:
 def _batch_errors() -> Iterator[None]:
     """sweep / sensitivity: bad input exits 2, Ctrl-C 130 (finished runs kept), a stalled or lost
     dask cluster 3 (finished runs kept, the rest left to a rerun)."""
-    from marketsim.experiments.sweep import SweepIncomplete, SweepInterrupted
+    from marketsim.experiments.batch.sweep import SweepIncomplete, SweepInterrupted
 
     with _research_errors():
         try:
@@ -590,8 +590,8 @@ def sweep_command(
 
     FILE is read once; every run uses that text, so editing FILE during a sweep changes nothing.
     """
-    from marketsim.experiments.sweep import parse_grid, run_sweep
-    from marketsim.scenario import resolve_scenario_path
+    from marketsim.experiments.batch.sweep import parse_grid, run_sweep
+    from marketsim.config.scenario import resolve_scenario_path
 
     with _batch_errors():
         values = parse_grid(grid or [])
@@ -632,8 +632,8 @@ def sensitivity_command(
     from rich.markup import escape
     from rich.table import Table
 
-    from marketsim.experiments.sensitivity import parse_bounds, sobol_sensitivity
-    from marketsim.scenario import resolve_scenario_path
+    from marketsim.experiments.batch.sensitivity import parse_bounds, sobol_sensitivity
+    from marketsim.config.scenario import resolve_scenario_path
 
     with _batch_errors():
         bounds = parse_bounds(params)
@@ -667,10 +667,10 @@ _PLAYGROUND_OVERRIDES_ENV = "MARKETSIM_PLAYGROUND_SET"
 
 
 def _solara_argv(port: int, host: str, open_browser: bool) -> list[str]:
-    """``solara run marketsim.app`` in production mode, without solara's version check on PyPI."""
+    """``solara run marketsim.viz.playground`` in production mode, without solara's version check on PyPI."""
     import sys
 
-    return [sys.executable, "-m", "solara", "run", "marketsim.app", "--host", host, "--port", str(port),
+    return [sys.executable, "-m", "solara", "run", "marketsim.viz.playground", "--host", host, "--port", str(port),
             "--production", "--no-check-version", "--open" if open_browser else "--no-open"]
 
 
@@ -688,7 +688,7 @@ def playground_command(
     import os
     import subprocess
 
-    from marketsim.scenario import resolve_scenario_path
+    from marketsim.config.scenario import resolve_scenario_path
 
     if importlib.util.find_spec("solara") is None:
         _fail('the playground needs the app extra: pip install -e ".[app]"')

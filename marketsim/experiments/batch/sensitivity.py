@@ -2,7 +2,7 @@
 
 Each row of a Sobol' sample (``SALib.sample.sobol.sample``, N (k + 2) rows for k parameters) becomes
 one run per seed with the row's values as overrides, through the same dask machinery as
-:mod:`marketsim.experiments.sweep` (so it resumes, and records failures). The metric is the mean over
+:mod:`marketsim.experiments.batch.sweep` (so it resumes, and records failures). The metric is the mean over
 seeds of one key of the run summary; ``SALib.analyze.sobol.analyze`` gives first-order (S1) and
 total (ST) indices with bootstrap confidence intervals.
 
@@ -27,8 +27,8 @@ from pydantic import BaseModel
 from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import sobol as sobol_sample
 
-from marketsim.columns import write_columns
-from marketsim.experiments.sweep import (
+from marketsim.sim.tables import write_columns
+from marketsim.experiments.batch.sweep import (
     DEFAULT_STALL_TIMEOUT,
     RunFn,
     RunSpec,
@@ -44,7 +44,7 @@ from marketsim.experiments.sweep import (
     sweep_manifest,
     validate_overrides,
 )
-from marketsim.scenario import ScenarioError
+from marketsim.config.scenario import ScenarioError
 
 _PARAM_FORMAT = "expected key.path=low:high (e.g. hardware.growth_per_year=1.1:1.5)"
 _KEY_PATH = re.compile(r"^[A-Za-z_]\w*(\.\w+|\[\d+\])*$")
@@ -261,7 +261,7 @@ def sobol_sensitivity(
         samples: Sobol' base sample size N, a power of 2; N (k + 2) configurations are run.
         output: a numeric key of the run summary (e.g. ``final_adoption_share``).
         seeds: seeds per configuration (count from meta.seed, or a list); the metric is averaged.
-        workers, scheduler: as for :func:`marketsim.experiments.sweep.run_sweep`.
+        workers, scheduler: as for :func:`marketsim.experiments.batch.sweep.run_sweep`.
         out_dir: folder for the runs (resumable), ``sensitivity.csv`` and ``sensitivity.png``.
         run_fn: as for ``run_sweep``; default loads and runs the scenario.
         overrides: ``"key.path=value"`` applied to every run.

@@ -1,7 +1,7 @@
 """The marketsim playground: a browser page to watch a run unfold and move its settings.
 
 Start it with ``marketsim playground [FILE] [--set key.path=value ...] [--port N]`` (needs
-``pip install -e ".[app]"``); the command runs ``solara run marketsim.app`` with the scenario file in
+``pip install -e ".[app]"``); the command runs ``solara run marketsim.viz.playground`` with the scenario file in
 the environment variable :data:`SCENARIO_ENV` and its overrides in :data:`OVERRIDES_ENV`.
 
 How the page works:
@@ -17,7 +17,7 @@ How the page works:
   (:func:`command_line`) are all built from it.
 * **Precomputed, then revealed.** When the settings change, the whole run is computed in the
   background (:func:`compute_run`, the same model and seed as ``marketsim run``), then each report
-  figure of :mod:`marketsim.plots` is drawn once over the whole run, with and without its data
+  figure of :mod:`marketsim.viz.figures` is drawn once over the whole run, with and without its data
   (:func:`reveal_figure`). Playing reveals the data period by period by clipping the drawn image, so
   a frame costs no drawing: 80 quarters play in 80 / (4 x speed) seconds (10 s at the default of
   2 simulated years per second).
@@ -51,13 +51,13 @@ import solara
 import solara.lab
 from matplotlib.figure import Figure
 
-from marketsim import plots
-from marketsim.columns import columns_table, period_name
+from marketsim.viz import figures as plots
+from marketsim.sim.tables import columns_table, period_name
 from marketsim.experiments.outputs import write_table
 from marketsim.experiments.run import with_seed
-from marketsim.model import MODEL_COLUMNS, MarketModel
-from marketsim.plots import human_number
-from marketsim.scenario import Scenario, load_scenario, resolve_scenario_path, scenario_from_dict
+from marketsim.sim.model import MODEL_COLUMNS, MarketModel
+from marketsim.viz.figures import human_number
+from marketsim.config.scenario import Scenario, load_scenario, resolve_scenario_path, scenario_from_dict
 
 __all__ = [
     "SCENARIO_ENV",
@@ -768,7 +768,7 @@ def _png(fig: Figure, dpi: int) -> bytes:
 
 
 def reveal_figure(fig: Figure, title: str, dpi: int = SCREEN_DPI) -> RevealFigure:
-    """Draw ``fig`` (a :mod:`marketsim.plots` figure of the whole run) with and without its data.
+    """Draw ``fig`` (a :mod:`marketsim.viz.figures` figure of the whole run) with and without its data.
 
     The figure is modified (its data hidden) and should not be used afterwards.
     """
@@ -794,7 +794,7 @@ def _stall(run: PlaygroundRun) -> float | None:
 
 @dataclass(frozen=True)
 class Panel:
-    """One figure of the Market tab: a :mod:`marketsim.plots` report figure of the run.
+    """One figure of the Market tab: a :mod:`marketsim.viz.figures` report figure of the run.
 
     Attributes:
         name: CSS class suffix (``marketsim-plot-NAME``) and cache key.

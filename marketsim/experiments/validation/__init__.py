@@ -33,8 +33,8 @@ from scipy import optimize as sopt
 from marketsim.economics import optimize, threshold_market
 from marketsim.economics.trends import OBSERVED_SPEND_CI, OBSERVED_SPEND_GROWTH, TrendTable, growth_per_year
 from marketsim.experiments.run import json_safe, run_scenario
-from marketsim.scenario import Scenario, load_scenario, resolve_scenario_path, scenario_from_dict
-from marketsim.world import World
+from marketsim.config.scenario import Scenario, load_scenario, resolve_scenario_path, scenario_from_dict
+from marketsim.sim.world import World
 
 __all__ = [
     "Target", "HistoryRow", "HistoryReport", "RECORD", "HISTORICAL_SCENARIO", "frontier_runs",

@@ -28,8 +28,8 @@ from marketsim.economics import ResidualDemand, optimize
 from marketsim.economics.optimizer import Optimum
 
 if TYPE_CHECKING:  # pragma: no cover
-    from marketsim.model import MarketModel
-    from marketsim.scenario import Firm as FirmConfig
+    from marketsim.sim.model import MarketModel
+    from marketsim.config.scenario import Firm as FirmConfig
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ Each output folder gets a ``columns.csv`` (columns ``table, column, unit, descri
 :func:`write_columns`, describing the tables in that folder:
 
 - ``model.csv`` (one row per period) and ``firms.csv`` (one row per firm per period), see
-  :class:`marketsim.model.MarketModel`; ``summary.json`` (headline numbers of one run);
+  :class:`marketsim.sim.model.MarketModel`; ``summary.json`` (headline numbers of one run);
 - ``comparison.csv`` of ``marketsim compare``: summary numbers per scenario, each numeric one with a
   difference (``<metric>_diff``) and a percent change (``<metric>_pct_change``) against the first;
 - ``runs.parquet`` and ``summary.parquet`` of a sweep (their grid columns are scenario key paths,
@@ -80,7 +80,7 @@ class Column:
 
 
 class UnknownColumnError(ValueError):
-    """Columns (or a table) that have no entry in :mod:`marketsim.columns`."""
+    """Columns (or a table) that have no entry in :mod:`marketsim.sim.tables`."""
 
 
 # Units shared by many columns.
@@ -374,7 +374,7 @@ def has_percent_change(metric: str) -> bool:
 
 def _check_table(table: str) -> None:
     if table not in TABLES:
-        raise UnknownColumnError(f"table {table!r} is not described in marketsim.columns: allowed "
+        raise UnknownColumnError(f"table {table!r} is not described in marketsim.sim.tables: allowed "
                                  f"{', '.join(TABLES)}")
 
 
@@ -394,7 +394,7 @@ def describe(table: str, column: str, periods_per_year: int | None) -> tuple[str
     _check_table(table)
     entry = _lookup(table, column)
     if entry is None:
-        raise UnknownColumnError(f"{table}: column {column!r} has no entry in marketsim.columns; add its "
+        raise UnknownColumnError(f"{table}: column {column!r} has no entry in marketsim.sim.tables; add its "
                                  f"unit and meaning there")
     return _fill(entry.unit, periods_per_year), _fill(entry.description, periods_per_year)
 
@@ -429,7 +429,7 @@ def columns_table(
                 unit, description = UNKNOWN
             rows.append({"table": table, "column": column, "unit": unit, "description": description})
     if unknown and strict:
-        raise UnknownColumnError(f"columns without an entry in marketsim.columns (add their unit and "
+        raise UnknownColumnError(f"columns without an entry in marketsim.sim.tables (add their unit and "
                                  f"meaning there): {'; '.join(unknown)}")
     return pd.DataFrame(rows, columns=_HEADER)
 

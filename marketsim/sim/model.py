@@ -3,7 +3,7 @@
 One period, top to bottom (docs/theory.md §10):
 
 1. the world advances: hardware efficiency E(t), usable data stock, data efficiency rho_D(t),
-   market size M(t) (:mod:`marketsim.world`);
+   market size M(t) (:mod:`marketsim.sim.world`);
 2. firms decide, in random order: a firm due for a new model picks (N, D) with its strategy
    (best response to rivals' current models), pays the training cost when it starts, and
    releases the model after its training lag;
@@ -25,12 +25,12 @@ import mesa
 import numpy as np
 import pandas as pd
 
-from marketsim.agents.consumer import ConsumerAgent, ConsumerPopulation, Offers, sample_thresholds
-from marketsim.agents.firm import FirmAgent
+from marketsim.sim.consumers import ConsumerAgent, ConsumerPopulation, Offers, sample_thresholds
+from marketsim.sim.firm import FirmAgent
 from marketsim.economics import herfindahl, threshold_market
 from marketsim.economics.demand import Demand
-from marketsim.scenario import Overrides, Scenario, load
-from marketsim.world import World
+from marketsim.config.scenario import Overrides, Scenario, load
+from marketsim.sim.world import World
 
 ConsumerMode = Literal["vectorised", "agents"]
 
@@ -48,12 +48,12 @@ class MarketModel(mesa.Model):
     """The LLM market over many years.
 
     Args:
-        scenario: a validated :class:`~marketsim.scenario.Scenario`, a scenario TOML file, or the
+        scenario: a validated :class:`~marketsim.config.scenario.Scenario`, a scenario TOML file, or the
             name of a bundled scenario (``"baseline"``), read as ``marketsim run FILE`` reads it
             (default: the bundled baseline).
         overrides: changes to the scenario by key path, the same as the CLI's ``--set``:
             ``{"hardware.stall_year": 2030, "firms.0.price": 3}`` or ``["hardware.stall_year=2030"]``.
-            An unknown key or an invalid value raises :class:`~marketsim.scenario.ScenarioError` (a ValueError).
+            An unknown key or an invalid value raises :class:`~marketsim.config.scenario.ScenarioError` (a ValueError).
         seed: random seed (default: ``scenario.meta.seed``); same seed, same tables.
         consumers: ``"vectorised"`` (numpy arrays, for 1e5-1e7 consumers) or ``"agents"`` (one
             :class:`ConsumerAgent` each; the readable reference). Both give identical results.
@@ -181,7 +181,7 @@ class MarketModel(mesa.Model):
         on_sale = [f for f in self.firms if f.unique_id in offers.firm_ids]
         self.largest_N = max((f.deployed.N for f in on_sale), default=0.0)
         self.largest_D = max((f.deployed.D for f in on_sale), default=0.0)
-        # NaN = missing: no model on sale this period (model.csv writes an empty cell; marketsim.columns)
+        # NaN = missing: no model on sale this period (model.csv writes an empty cell; marketsim.sim.tables)
         self.best_loss = min((f.deployed.loss for f in on_sale), default=float("nan"))
         self.hhi = herfindahl(counts) if total else 0.0
         self.consumer_surplus = surplus
