@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from marketsim.sim.model import MarketModel
-    from marketsim.config.scenario import Overrides, Scenario, ScenarioError
+    from marketsim.config import Overrides, Scenario, ScenarioError
 
 __all__ = ["MarketModel", "Scenario", "ScenarioError", "__version__", "load"]
 
@@ -43,17 +43,17 @@ def load(source: str | Path | Scenario, overrides: Overrides = ()) -> Scenario:
     """A validated scenario from a file path or bundled name (``"baseline"``), with overrides.
 
     The same as ``marketsim run FILE --set key=value``: ``overrides`` is ``{"hardware.stall_year": 2030}``
-    or ``["hardware.stall_year=2030"]``. See :func:`marketsim.config.scenario.load`.
+    or ``["hardware.stall_year=2030"]``. See :func:`marketsim.config.load`.
 
     Raises:
         ScenarioError: (a ValueError) no such file or bundled scenario, an unknown key, an invalid value.
     """
-    from marketsim.config.scenario import load as load_scenario_source
+    from marketsim.config import load as load_scenario_source
 
     return load_scenario_source(source, overrides)
 
 
-_LAZY = {"MarketModel": "marketsim.sim.model", "Scenario": "marketsim.config.scenario", "ScenarioError": "marketsim.config.scenario"}
+_LAZY = {"MarketModel": "marketsim.sim.model", "Scenario": "marketsim.config", "ScenarioError": "marketsim.config"}
 
 
 def __getattr__(name: str) -> Any:

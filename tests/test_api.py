@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 import marketsim
 from marketsim.cli import app
-from marketsim.config.scenario import (SCENARIO_DIR, Scenario, ScenarioError, bundled_scenarios, load_scenario,
+from marketsim.config import (SCENARIO_DIR, Scenario, ScenarioError, bundled_scenarios, load_scenario,
                                 resolve_scenario_path, scenario_to_toml)
 
 ROOT = Path(__file__).resolve().parents[1]

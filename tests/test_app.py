@@ -21,10 +21,15 @@ import solara
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.image import imread
+from matplotlib.text import Text
 from typer.testing import CliRunner
 
 from marketsim.viz import playground
-from marketsim.viz import figures as plots
+from marketsim.viz.axes import STALL_LABEL_GID
+from marketsim.viz.panels import FigureSpec
+from marketsim.viz.playground import page as playground_page
+from marketsim.viz.playground import session as playground_session
+from marketsim.viz.run_figures import RUN_FIGURE_SPECS, RUN_FIGURES, plot_adoption
 from marketsim.viz.playground import (
     CONTROLS,
     DEFAULT_SPEED,
@@ -54,7 +59,7 @@ from marketsim.viz.playground import (
     table_csv,
 )
 from marketsim.cli import app as cli
-from marketsim.config.scenario import ScenarioError, bundled_scenarios, load_scenario, resolve_scenario_path
+from marketsim.config import ScenarioError, bundled_scenarios, load_scenario, resolve_scenario_path
 
 runner = CliRunner()
 SHORT = ("meta.years=2",)  # two years, 8 quarterly periods: runs in a fraction of a second
@@ -217,7 +222,7 @@ def test_export_csv_equals_the_model_table_up_to_the_period_shown(baseline):
     assert len(pd.read_csv(io.StringIO(table_csv(firms)))) == 5 * len(baseline.firms)
     empty, _ = shown_tables(run, 0)
     assert table_csv(empty) == ",".join(run.model.columns) + "\n"  # period 0: the header only
-    columns = pd.read_csv(io.StringIO(playground._columns_csv(run)))
+    columns = pd.read_csv(io.StringIO(playground.runs.columns_csv(run)))
     assert set(columns["column"]) >= set(run.model.columns) and not columns["unit"].isna().any()
 
 
@@ -271,7 +276,7 @@ def test_rejected_settings_are_reported_and_the_run_uses_the_scenario(base):
     scenario, error = session.scenario()
     assert scenario is base.scenario
     assert error == "seed = 'x1': must be a whole number >= 0 (or blank for the scenario's seed)"
-    html = playground._headline_html(compute_run(scenario), 0, base.note, error)
+    html = playground_page._headline_html(compute_run(scenario), 0, base.note, error)
     assert 'class="marketsim-error"' in html and "seed = &#x27;x1&#x27;: must be a whole number" in html
 
 
@@ -326,9 +331,9 @@ def fake_page(monkeypatch, base) -> Iterator[list[PlaygroundSession]]:
     def quick_prepare(scenario, cancel=None, debounce=0.0, compare=True):
         yield Prepared(compute_run(scenario))
 
-    monkeypatch.setattr(playground, "_page_base", lambda: base)
-    monkeypatch.setattr(playground, "PlaygroundSession", Recorded)
-    monkeypatch.setattr(playground, "prepare", quick_prepare)
+    monkeypatch.setattr(playground_page, "_page_base", lambda: base)
+    monkeypatch.setattr(playground_page, "PlaygroundSession", Recorded)
+    monkeypatch.setattr(playground_page, "prepare", quick_prepare)
     yield sessions
 
 
@@ -355,6 +360,15 @@ def _wait(condition: Callable[[], bool], what: str, timeout: float = 20.0) -> No
 
 def _playback_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == "marketsim-playback"]
+
+
+def test_solara_serves_only_the_page_of_the_package():
+    # `solara run marketsim.viz.playground` makes a route of every submodule holding a Page
+    # unless the package names its routes: one page, no navigation bar.
+    from solara.autorouting import generate_routes
+
+    (route,) = generate_routes(playground)
+    assert route.path == "/" and route.component is playground.Page is playground_page.Page
 
 
 def test_each_browser_session_gets_its_own_state_and_closing_it_ends_playback(fake_page):
@@ -391,7 +405,7 @@ def test_each_browser_session_gets_its_own_state_and_closing_it_ends_playback(fa
 
 def test_revealing_shows_the_data_up_to_the_year_and_keeps_the_frame(baseline):
     run = compute_run(baseline)
-    figure = reveal_figure(plots.plot_adoption(run.model, scenario="baseline"), "Adoption")
+    figure = reveal_figure(plot_adoption(run.model, scenario="baseline"), "Adoption")
     full = imread(io.BytesIO(figure.full_png))
     empty = imread(io.BytesIO(figure.empty_png))
     assert full.shape[:2] == empty.shape[:2] == (figure.height, figure.width)
@@ -424,14 +438,15 @@ def test_axes_without_a_year_axis_are_shown_whole():
 
 
 def test_prepare_yields_the_run_then_each_figure_then_the_comparison(monkeypatch, baseline):
-    def tiny(run) -> Figure:
+    def tiny(model, **labels) -> Figure:
         fig = Figure(figsize=(3, 2))
         FigureCanvasAgg(fig)
-        fig.subplots().plot(run.model["year"], run.model["adopters"])
+        fig.subplots().plot(model["year"], model["adopters"])
         return fig
 
-    monkeypatch.setattr(playground, "RUN_PANELS", (playground.Panel("a", "A", tiny), playground.Panel("b", "B", tiny)))
-    monkeypatch.setattr(playground, "_compare_figure", lambda run, twin: tiny(run))
+    specs = tuple(FigureSpec(name, f"{name}.png", name.upper(), "model", (), tiny) for name in "ab")
+    monkeypatch.setattr(playground_session, "MARKET_FIGURES", specs)
+    monkeypatch.setattr(playground_session, "draw_compare_figure", lambda run, twin: tiny(run.model))
     scenario = playground_scenario(baseline, {"data_growth": 1.2})
     steps = list(playground.prepare(scenario, debounce=0.0))
     assert [sorted(p.figures) for p in steps] == [[], ["a"], ["a", "b"], ["a", "b"], ["a", "b"]]
@@ -444,6 +459,32 @@ def test_prepare_yields_the_run_then_each_figure_then_the_comparison(monkeypatch
     cancel = threading.Event()
     cancel.set()
     assert list(playground.prepare(playground_scenario(baseline, {"data_growth": 1.3}), cancel)) == []
+
+
+def test_the_market_tab_shows_the_report_figures_of_marketsim_run(baseline):
+    # The same figure specs, in the same order, as the PNGs `marketsim run` writes.
+    assert playground.MARKET_FIGURES == RUN_FIGURE_SPECS
+    assert [spec.file for spec in playground.MARKET_FIGURES] == list(RUN_FIGURES)
+    stalled = playground_scenario(baseline, {"stall_year": 2026, "firms": 2})  # two: a share stack to draw
+    run = compute_run(stalled)
+    for spec in playground.MARKET_FIGURES:
+        table = run.model if spec.table == "model" else run.firms
+        figure = playground_session.draw_market_figure(spec, run)
+        # Titled with the scenario and marked at the stall...
+        texts = [t for t in figure.findobj(Text) if t.get_text()]
+        assert any(t.get_text().endswith("— baseline") for t in texts), spec.name
+        assert any(t.get_gid() == STALL_LABEL_GID and "2026" in t.get_text() for t in texts), spec.name
+        # ... and otherwise the report's figure: the same texts, lines and areas on the same axes.
+        assert _contents(figure) == _contents(spec.plot(table, scenario="baseline", stall_year=2026)), spec.name
+
+
+def _contents(fig: Figure) -> list:
+    """What a figure shows, without drawing it: its texts, and per axes its lines' and areas' data."""
+    texts = [t.get_text() for t in fig.findobj(Text) if t.get_text()]
+    axes = [([line.get_xydata().tolist() for line in ax.lines],
+             [[path.vertices.tolist() for path in c.get_paths()] for c in ax.collections]) for ax in fig.axes]
+    return [texts, axes]
+
 
 
 def test_stall_counterpart_toggles_the_stall():
@@ -510,6 +551,10 @@ def test_playground_command_execs_solara_with_the_scenario_in_the_environment(mo
     assert "--no-check-version" in argv and "--no-open" in argv
     assert Path(env[SCENARIO_ENV]) == resolve_scenario_path("oligopoly").resolve()
     assert json.loads(env[OVERRIDES_ENV]) == ["meta.years=3"]
+    # The command spells the variables out (it must not import solara); they are the page's.
+    from marketsim.cli import playground as command
+
+    assert (command.PLAYGROUND_SCENARIO_ENV, command.PLAYGROUND_OVERRIDES_ENV) == (SCENARIO_ENV, OVERRIDES_ENV)
 
 
 def test_playground_command_rejects_a_bad_scenario_before_starting_a_server(monkeypatch):

@@ -31,17 +31,12 @@ from typer.testing import CliRunner
 from marketsim.cli import app
 from marketsim.experiments.outputs import MANIFEST_NAME, write_manifest
 from marketsim.experiments.batch.sensitivity import SUMMARY_METRICS, sobol_sensitivity
-from marketsim.experiments.batch.sweep import (
-    ScenarioSource,
-    SweepIncomplete,
-    SweepMismatchError,
-    SweepOutputError,
-    dask_client,
-    read_scenario,
-    run_sweep,
-    sweep_runs,
-)
-from marketsim.config.scenario import ScenarioError
+from marketsim.experiments.batch.cluster import dask_client
+from marketsim.experiments.batch.parameters import sweep_runs
+from marketsim.experiments.batch.source import ScenarioSource, read_scenario
+from marketsim.experiments.batch.store import SweepMismatchError, SweepOutputError
+from marketsim.experiments.batch.sweep import SweepIncomplete, run_sweep
+from marketsim.config import ScenarioError
 
 TESTS = Path(__file__).parent
 
@@ -468,7 +463,7 @@ def test_editing_the_scenario_mid_sweep_changes_no_run_and_refuses_the_resume(
 def test_real_runs_use_the_scenario_as_read_when_the_file_changes_mid_sweep(tmp_path: Path) -> None:
     """The real run function, on a local cluster: the file is edited after the first run."""
     from marketsim.experiments.run import run_scenario
-    from marketsim.config.scenario import load_scenario
+    from marketsim.config import load_scenario
 
     scenario = small_scenario(tmp_path)
     original = tmp_path / "original.toml"
@@ -704,7 +699,7 @@ def test_deeply_nested_scenario_is_a_message(tmp_path: Path, command: list[str])
 def test_summary_metrics_are_the_numeric_keys_of_a_real_summary(tmp_path: Path) -> None:
     """The list `sensitivity --output` is checked against, against a real run's summary.json."""
     from marketsim.experiments.run import run_scenario
-    from marketsim.config.scenario import load_scenario
+    from marketsim.config import load_scenario
 
     summary = run_scenario(load_scenario(small_scenario(tmp_path))).summary
     numeric = {k for k, v in summary.items()

@@ -28,7 +28,7 @@ from marketsim.experiments.outputs import write_run
 from marketsim.experiments.run import RunResult, summarize
 from marketsim.experiments.batch.sensitivity import RESULT_COLUMNS
 from marketsim.sim.model import FIRM_COLUMNS, MODEL_COLUMNS, MarketModel
-from marketsim.config.scenario import Scenario, scenario_from_dict
+from marketsim.config import Scenario, scenario_from_dict
 
 
 def mini(periods_per_year: int = 4, years: int = 1) -> Scenario:
@@ -155,7 +155,7 @@ def test_run_folder_has_columns_csv_describing_its_tables(tmp_path, periods_per_
     scenario = mini(periods_per_year, years=2)
     model, firms = make_tables(SyntheticSpec(years=2, periods_per_year=periods_per_year))
     result = RunResult(scenario, 3, model, firms, summarize(model, firms, scenario, 3))
-    out = write_run(result, tmp_path / "run", figures=False)
+    out = write_run(result, tmp_path / "run")
     written = pd.read_csv(out / COLUMNS_FILE, keep_default_na=False)
     assert list(written.columns) == ["table", "column", "unit", "description"]
     for table in ("model.csv", "firms.csv"):

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from marketsim.viz import figures as plots
+from marketsim import viz as plots
 from marketsim.cli import app
 from marketsim.sim.tables import COLUMNS_FILE
 from marketsim.experiments.compare import (
@@ -22,7 +22,7 @@ from marketsim.experiments.compare import (
     parse_scenario_arg,
 )
 from marketsim.experiments.outputs import write_table
-from marketsim.config.scenario import load_scenario
+from marketsim.config import load_scenario
 
 # Small and fast: three years of quarters, 500 consumers; with hardware stalled from 2026 the
 # retrain in 2027 buys a smaller model.

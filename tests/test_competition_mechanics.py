@@ -21,6 +21,7 @@ import pytest
 import marketsim
 from marketsim import MarketModel
 from marketsim.economics import Demand, Optimum, ResidualDemand, ScalingLaw, evaluate, optimize
+from marketsim.sim.consumers import ConsumerPopulation
 
 SEED = 1
 
@@ -302,8 +303,8 @@ def _churn(model: MarketModel) -> Churn:
     s = the switching cost.
     """
     cons, lam = model.scenario.consumers, model.scenario.market.logit_lambda
-    people = model.population_model
-    assert people is not None and len(model.firms) == 2
+    people = model.consumer_market
+    assert isinstance(people, ConsumerPopulation) and len(model.firms) == 2
     trials = moved = 0
     expected = variance = 0.0
     while model.running and model.steps < model.n_periods:
@@ -351,8 +352,8 @@ def _surplus_oracle(model: MarketModel) -> float:
     """This period's consumer surplus, dollars: per adopter ln(tau / R_chosen) / price_sensitivity -
     price_chosen, summed over simulated consumers and scaled by the people each one stands for."""
     cons = model.scenario.consumers
-    people = model.population_model
-    assert people is not None
+    people = model.consumer_market
+    assert isinstance(people, ConsumerPopulation)
     total = 0.0
     for firm in model.firms:
         mine = people.choice == firm.unique_id
@@ -367,7 +368,7 @@ def _surplus_path(population: float) -> tuple[np.ndarray, np.ndarray]:
     reported, oracle = [], []
     while model.running and model.steps < model.n_periods:
         model.step()
-        reported.append(model.consumer_surplus)
+        reported.append(model.stats.consumer_surplus)
         oracle.append(_surplus_oracle(model))
     assert np.array_equal(reported, model.model_table()["consumer_surplus"].to_numpy())
     return np.array(reported), np.array(oracle)

@@ -12,23 +12,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
+from marketsim.economics import ThresholdSpec
+from marketsim.sim.choice import NO_CHOICE, Offers, choice_utilities, draw_choices, logit_probabilities, qualifying
 from marketsim.sim.consumers import (
     CHUNK_SIZE,
-    NO_CHOICE,
+    AgentConsumers,
     ConsumerAgent,
+    ConsumerMarket,
     ConsumerPopulation,
-    Offers,
-    choice_utilities,
-    draw_choices,
-    logit_probabilities,
-    qualifying,
+    make_consumers,
     sample_thresholds,
 )
-
-try:
-    from marketsim.economics.demand import threshold_distribution
-except ImportError:  # the economics layer is written in parallel; fall back to the scipy forms
-    threshold_distribution = None
 
 LAM, PS, SC = 0.3, 0.05, 0.2  # logit lambda (ln R), price sensitivity (ln R per $), switching cost (ln R)
 
@@ -397,11 +391,9 @@ def test_bad_input_raises_clear_errors(build, message: str) -> None:
 
 
 def _families() -> list:
-    if threshold_distribution is not None:
-        return [threshold_distribution("lognormal", median=0.1, sigma=1.0),
-                threshold_distribution("pareto", pareto_max=0.2, pareto_k=1.0),
-                threshold_distribution("loguniform", loguniform_min=0.01, loguniform_max=1.0)]
-    return [stats.lognorm(s=1.0, scale=0.1), stats.powerlaw(a=1.0, scale=0.2), stats.loguniform(0.01, 1.0)]
+    return [ThresholdSpec("lognormal", median=0.1, sigma=1.0).distribution(),
+            ThresholdSpec("pareto", pareto_max=0.2, pareto_k=1.0).distribution(),
+            ThresholdSpec("loguniform", loguniform_min=0.01, loguniform_max=1.0).distribution()]
 
 
 @pytest.mark.parametrize("family", [0, 1, 2])
@@ -419,3 +411,30 @@ def test_sample_thresholds_is_reproducible_and_follows_the_distribution(family: 
     below = np.count_nonzero(a <= dist.median())
     assert abs(below - n / 2) < 5 * math.sqrt(n / 4)
     assert len(ConsumerPopulation(a)) == n
+
+
+# --- one protocol, two forms -------------------------------------------------------------------------
+
+
+def test_both_forms_are_consumer_markets_and_agree_through_the_protocol() -> None:
+    # Two firms, switching cost and a price: the same uniforms give the same choices, counts and
+    # (to rounding: summed in another order) the same surplus through the ConsumerMarket methods.
+    rng = np.random.default_rng(3)
+    tau = lognormal_thresholds(rng, 2000)
+    offers = Offers(np.array([4, 9]), np.array([0.05, 0.12]), np.array([3.0, 0.0]))
+    vec = make_consumers(mesa.Model(seed=1), "vectorised", tau)
+    agents = make_consumers(mesa.Model(seed=1), "agents", tau)
+    assert isinstance(vec, ConsumerPopulation) and isinstance(agents, AgentConsumers)
+    for market in (vec, agents):
+        assert isinstance(market, ConsumerMarket)
+    for _ in range(3):
+        u = rng.random(len(tau))
+        vec.choose(offers, u, LAM, PS, SC)
+        agents.choose(offers, u, LAM, PS, SC)
+        np.testing.assert_array_equal(vec.choice, agents.choice)
+        counts = vec.counts(offers.firm_ids)
+        np.testing.assert_array_equal(counts, agents.counts(offers.firm_ids))
+        assert counts.sum() == np.count_nonzero(vec.choice != NO_CHOICE) > 0 and np.all(counts > 0)
+        assert agents.surplus(offers, PS) == pytest.approx(vec.surplus(offers, PS), rel=1e-12)
+    with pytest.raises(ValueError, match=r"^consumers = 'agent': allowed 'vectorised' or 'agents'$"):
+        make_consumers(mesa.Model(seed=1), "agent", tau)  # type: ignore[arg-type]

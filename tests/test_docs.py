@@ -6,8 +6,10 @@
   section 3", "theory.md sections 2-4") names an existing file under docs/ and an existing numbered
   heading; code and scenario files cite with the ``docs/`` prefix.
 - Every relative Markdown link in docs/ and README.md points at an existing file and heading anchor.
-- Every keyed figure in docs/calibration.md equals the value in the scenario file or code it names,
-  and every value of the baseline scenario (and every value another bundled scenario changes) is listed.
+- Every keyed figure in docs/calibration.md equals the value in the scenario file or code it names
+  (a code key starts with a layer of the package: ``economics.costs.HOURS_PER_YEAR``,
+  ``config.schema.Firm.horizon_periods``), and every value of the baseline scenario (and every value
+  another bundled scenario changes) is listed.
 """
 
 from __future__ import annotations
@@ -21,12 +23,14 @@ from typing import Any
 
 import pytest
 
-from marketsim.config.scenario import bundled_scenarios
+from marketsim.config import bundled_scenarios
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
 CALIBRATION = DOCS / "calibration.md"
 DOC_NAMES = ("theory", "calibration", "architecture", "validation")
+#: First component of a calibration key that names code (a layer of the package), not a scenario table.
+CODE_ROOTS = ("economics", "config", "sim", "experiments")
 TEXT_SUFFIXES = {".py", ".toml", ".md", ".txt", ".cfg", ".json", ".yaml", ".yml", ".html", ".css", ".js"}
 
 #: A citation: optional docs/ prefix, document name, then "§N", "section N" or "sections N-M, K".
@@ -89,10 +93,12 @@ def test_product_files_name_no_document_outside_the_repository() -> None:
 
 
 def test_the_scan_covers_the_product() -> None:
-    # Guards the test above: it must actually read the code, the scenarios and the docs.
+    # Guards the test above: it must actually read the code of every layer, the scenarios and the docs.
     names = {_rel(p) for p in _product_files()}
-    assert {"marketsim/model.py", "marketsim/cli.py", "README.md", "docs/theory.md",
+    assert {"marketsim/__init__.py", "marketsim/sim/model.py", "README.md", "docs/theory.md",
             "docs/calibration.md", "docs/architecture.md"} <= names
+    for layer in ("economics", "config", "sim", "experiments", "viz", "cli"):
+        assert any(name.startswith(f"marketsim/{layer}/") and name.endswith(".py") for name in names), layer
     assert any(name.endswith("baseline.toml") for name in names)
 
 
@@ -194,7 +200,7 @@ def _scenarios() -> dict[str, dict[str, Any]]:
 
 
 def _resolve_code(path: str) -> Any:
-    """Value of ``economics.costs.HARDWARE.H100.peak_flops`` or ``scenario.Firm.horizon_periods``."""
+    """Value of ``economics.costs.HARDWARE.H100.peak_flops`` or ``config.schema.Firm.horizon_periods``."""
     head, *rest = path.split(".")
     obj: Any = importlib.import_module(f"marketsim.{head}")
     while rest:
@@ -239,7 +245,7 @@ def test_calibration_values_match_the_scenarios_and_the_code() -> None:
             problems.append(f"{where}: key must be `section.field`, `SCENARIO: section.field` or a code path")
             continue
         path = m.group("path")
-        if path.split(".")[0] in ("economics", "scenario"):
+        if path.split(".")[0] in CODE_ROOTS:
             try:
                 expected = _resolve_code(path)
             except (ImportError, AttributeError, KeyError) as err:
@@ -268,7 +274,7 @@ def test_every_scenario_figure_is_in_the_calibration_tables() -> None:
     listed: dict[str, set[str]] = {}
     for row in _calibration_rows():
         m = KEY_CELL.match(row["key"])
-        if m and m.group("path").split(".")[0] not in ("economics", "scenario"):
+        if m and m.group("path").split(".")[0] not in CODE_ROOTS:
             listed.setdefault(m.group("scenario") or "baseline", set()).add(m.group("path"))
     base = scenarios["baseline"]
     first_firm = {k.split(".", 2)[2]: v for k, v in base.items() if k.startswith("firms.0.")}
@@ -292,4 +298,4 @@ def test_calibration_checker_catches_a_wrong_value() -> None:
     assert not _same(base["hardware.growth_per_year"], "1.39")
     assert _same(base["scaling.preset"], "besiroglu2024") and not _same(base["scaling.preset"], "hoffmann2022")
     assert _resolve_code("economics.costs.HARDWARE.H100.peak_flops") == pytest.approx(989.4e12)
-    assert _resolve_code("scenario.Firm.horizon_periods") == 8
+    assert _resolve_code("config.schema.Firm.horizon_periods") == 8

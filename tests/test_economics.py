@@ -11,7 +11,7 @@ from scipy import stats
 from marketsim.economics import (HARDWARE, FixedLognormal, FixedPareto, LogUniform, PowerMarket,
                                  ResidualDemand, ScalingLaw, ValueGrowthHybrid, elasticities,
                                  flop_per_dollar_amortised, flop_per_dollar_cloud, get_variant, herfindahl,
-                                 evaluate, optimize, scaling_law, threshold_distribution, VARIANTS)
+                                 evaluate, optimize, scaling_law, ThresholdSpec, VARIANTS)
 from marketsim.economics.optimizer import FirmProblem, _polish_2d, _training_only
 
 LAW = scaling_law("besiroglu2024")
@@ -96,14 +96,34 @@ def test_finite_markets_adopters_are_population_times_threshold_survival(demand)
 
 
 def test_threshold_distribution_families() -> None:
-    ln = threshold_distribution("lognormal", median=0.06, sigma=0.8)
+    ln = ThresholdSpec("lognormal", median=0.06, sigma=0.8).distribution()
     assert ln.median() == pytest.approx(0.06)
-    par = threshold_distribution("pareto", pareto_max=0.2, pareto_k=2.0)
+    par = ThresholdSpec("pareto", pareto_max=0.2, pareto_k=2.0).distribution()
     assert par.cdf(0.1) == pytest.approx(0.25)  # P(tau <= x) = (x / max)^k
-    lu = threshold_distribution("loguniform", loguniform_min=0.01, loguniform_max=1.0)
+    lu = ThresholdSpec("loguniform", loguniform_min=0.01, loguniform_max=1.0).distribution()
     assert lu.cdf(0.1) == pytest.approx(0.5)
-    with pytest.raises(ValueError, match="threshold family 'gamma' is unknown"):
-        threshold_distribution("gamma")
+    with pytest.raises(ValueError, match=r"^threshold family 'gamma' is unknown: allowed lognormal, pareto, loguniform$"):
+        ThresholdSpec("gamma")  # type: ignore[arg-type]
+
+
+def test_threshold_spec_builds_the_market_with_its_median_as_reference() -> None:
+    # value per adopter equals the list price at the family's median threshold, for every family
+    for spec in (ThresholdSpec("lognormal", median=0.06), ThresholdSpec("pareto", pareto_max=0.2, pareto_k=2.0),
+                 ThresholdSpec("loguniform", loguniform_min=0.01, loguniform_max=1.0)):
+        assert spec.distribution().median() == pytest.approx(spec.reference_loss, rel=1e-12)
+        market = spec.demand(M=1e6, price=30.0, kappa=2.5)
+        assert market.R_ref == spec.reference_loss and market.kappa == 2.5 and not market.saturating
+        assert market.value_per_adopter(spec.reference_loss / 2) == pytest.approx(30.0 * 2**2.5)
+        assert market.adopters(spec.reference_loss) == pytest.approx(0.5e6, rel=1e-9)
+        assert spec.demand(M=1.0, price=1.0).saturating  # kappa = 0: a flat price
+
+
+def test_scenario_threshold_defaults_are_the_spec_defaults() -> None:
+    # one place for the defaults: a scenario that leaves the thresholds out gets ThresholdSpec()'s
+    from marketsim.config import Consumers
+
+    cons = Consumers(count=10, population=1e6, tokens_per_adopter_per_period=1.0)
+    assert cons.thresholds() == ThresholdSpec()
 
 
 def test_lognormal_uses_stable_tails() -> None:

@@ -22,7 +22,7 @@ from matplotlib.text import Text
 from matplotlib.transforms import Bbox
 
 from _synthetic import SyntheticSpec, hand_model_table, make_tables
-from marketsim.viz import figures as plots
+from marketsim import viz as plots
 
 FIRMS = ("Atlas", "Beacon", "Cobalt")
 MONEY = re.compile(r"^-?\$\d+(\.\d+)?[kMBT]?$")  # '$800M', '$2B', '$10B', '$1.5B'

@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from _synthetic import write_mini_scenario
 from marketsim.cli import app
-from marketsim.experiments import outputs
+from marketsim.experiments import safety
 from marketsim.experiments.outputs import (
     MANIFEST_NAME,
     OutputExistsError,
@@ -216,7 +216,7 @@ def test_force_replaces_a_folder_marketsim_wrote(tmp_path, scenario):
 
 def test_compare_follows_the_same_force_rules(tmp_path, scenario):
     from marketsim.experiments.compare import compare_scenarios, write_comparison
-    from marketsim.config.scenario import load_scenario
+    from marketsim.config import load_scenario
 
     other = write_mini_scenario(tmp_path / "scen", "other")
     folder = tmp_path / "cmp"
@@ -225,15 +225,15 @@ def test_compare_follows_the_same_force_rules(tmp_path, scenario):
     refused = cli("compare", str(scenario), str(other), "--quiet", "--out", "cmp", "--force", cwd=tmp_path)
     assert_refused(refused, "did not write it")
     assert sorted(p.name for p in folder.iterdir()) == ["mine.txt"]
-    # the writer itself (figures off to stay fast): marked on creation, replaceable with force
+    # the writer itself (no figure writer: fast): marked on creation, replaceable with force
     results = compare_scenarios([load_scenario(scenario), load_scenario(other)], seed=2)
     with pytest.raises(UnsafeOutputError):
-        write_comparison(results, folder, force=True, figures=False)
+        write_comparison(results, folder, force=True)
     assert sorted(p.name for p in folder.iterdir()) == ["mine.txt"]
-    fresh = write_comparison(results, tmp_path / "cmp2", figures=False)
+    fresh = write_comparison(results, tmp_path / "cmp2")
     assert read_manifest(fresh)["command"] == "compare" and read_manifest(fresh)["seed"] == 2
     (fresh / "extra.txt").write_text("old")
-    write_comparison(results, fresh, force=True, figures=False)
+    write_comparison(results, fresh, force=True)
     assert not (fresh / "extra.txt").exists() and is_marketsim_output(fresh)
 
 
@@ -302,7 +302,7 @@ def test_unwritable_parent_is_refused_before_the_run(tmp_path, scenario, monkeyp
     real_access = os.access
     locked = tmp_path / "locked"
     locked.mkdir()
-    monkeypatch.setattr(outputs.os, "access", lambda p, mode: False if Path(p) == locked else real_access(p, mode))
+    monkeypatch.setattr(safety.os, "access", lambda p, mode: False if Path(p) == locked else real_access(p, mode))
     result = run_into(scenario, locked / "out", tmp_path)
     assert_refused(result, f"the folder {locked} is not writable by this user")
 
@@ -376,7 +376,7 @@ def leftover(out: Path, pid: int, marked_: bool = True) -> Path:
     (tmp / "half.csv").write_text("1,")
     if marked_:
         write_manifest(tmp, "run")
-        (tmp / outputs._WRITER_NAME).write_text(json.dumps({"pid": pid, "host": outputs.socket.gethostname()}))
+        (tmp / safety._WRITER_NAME).write_text(json.dumps({"pid": pid, "host": safety.socket.gethostname()}))
     return tmp
 
 
@@ -472,16 +472,16 @@ def test_atomic_output_dir_removes_stale_leftovers_for_api_callers_too(tmp_path,
             (tmp / "x.csv").write_text("1\n")
     assert not stale.exists() and (out / "x.csv").exists()
     assert f"removed {stale}" in caplog.text
-    assert not (out / outputs._WRITER_NAME).exists()  # the writer record never reaches the result
+    assert not (out / safety._WRITER_NAME).exists()  # the writer record never reaches the result
 
 
 def test_stop_handlers_are_installed_only_while_a_command_runs_and_respect_ignored_signals():
-    from marketsim.cli import Stopped, _signals_as_interrupts
+    from marketsim.cli.errors import Stopped, signals_as_interrupts
 
     before = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
     previous_hup = signal.signal(signal.SIGHUP, signal.SIG_IGN)  # as under nohup
     try:
-        with _signals_as_interrupts() as state:
+        with signals_as_interrupts() as state:
             assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN
             with pytest.raises(Stopped, match="stopped by SIGTERM"):
                 signal.raise_signal(signal.SIGTERM)

@@ -70,7 +70,7 @@ def test_wheel_ships_the_scenarios_and_installs_and_runs_outside_the_checkout(tm
     (wheel,) = dist.glob("marketsim-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert {f"marketsim/config/scenarios/{name}" for name in scenarios} <= names
-    assert "marketsim/cli.py" in names and not any(name.startswith(("tests/", "scenarios/")) for name in names)
+    assert "marketsim/cli/__init__.py" in names and not any(name.startswith(("tests/", "scenarios/")) for name in names)
 
     python = _fresh_venv(tmp_path / "venv")
     _run([sys.executable, "-m", "pip", "--python", python, "install", "--no-deps", "--no-build-isolation",
@@ -80,7 +80,7 @@ def test_wheel_ships_the_scenarios_and_installs_and_runs_outside_the_checkout(tm
     work.mkdir()
     env = {key: value for key, value in os.environ.items() if key not in ("PYTHONPATH", "PYTHONHOME")}
     env["MPLBACKEND"] = "Agg"
-    where = _run([python, "-c", "import marketsim, marketsim.config.scenario as s; print(marketsim.__file__); "
+    where = _run([python, "-c", "import marketsim, marketsim.config as s; print(marketsim.__file__); "
                   "print(s.SCENARIO_DIR); print(marketsim.__version__)"], cwd=work, env=env).splitlines()
     installed = tmp_path / "venv"
     assert all(Path(line).is_relative_to(installed) for line in where[:2]), where

@@ -8,6 +8,7 @@ predicts (theory.md sections 4, 7 and 8) appear with the directions it gives.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import numpy as np
@@ -16,9 +17,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from marketsim.sim.consumers import NO_CHOICE, ConsumerAgent
+from marketsim.sim.consumers import NO_CHOICE, AgentConsumers, ConsumerAgent, ConsumerPopulation
 from marketsim.sim.model import FIRM_COLUMNS, MODEL_COLUMNS, MarketModel
-from marketsim.config.scenario import Scenario, scenario_from_dict
+from marketsim.sim.period import PeriodStats
+from marketsim.config import Scenario, scenario_from_dict
 
 # --- scenario builder ----------------------------------------------------------------------------
 
@@ -94,12 +96,7 @@ def hopeless(name: str = "H", **overrides: Any) -> dict[str, Any]:
 def _choices_by_name(m: MarketModel) -> np.ndarray:
     """Each consumer's current firm name ('' for none), in consumer order."""
     names = {f.unique_id: f.name for f in m.firms} | {NO_CHOICE: ""}
-    if m.population_model is not None:
-        ids = m.population_model.choice
-    else:
-        agents = sorted(m.agents_by_type[ConsumerAgent], key=lambda a: a.index)
-        ids = np.array([a.choice for a in agents])
-    return np.array([names[int(i)] for i in ids])
+    return np.array([names[int(i)] for i in m.consumer_market.choice])
 
 
 def test_agent_and_vectorised_consumers_give_identical_tables_and_choices() -> None:
@@ -107,7 +104,10 @@ def test_agent_and_vectorised_consumers_give_identical_tables_and_choices() -> N
     # customers whose firm leaves all enter the choices.
     s = scenario([firm("A", **RICH), firm("B", price=2.0, **RICH), hopeless()], years=5, count=1000)
     vec, agents = MarketModel(s, consumers="vectorised"), MarketModel(s, consumers="agents")
-    assert agents.population_model is None and len(agents.agents_by_type[ConsumerAgent]) == 1000
+    assert isinstance(vec.consumer_market, ConsumerPopulation) and isinstance(agents.consumer_market, AgentConsumers)
+    assert len(agents.agents_by_type[ConsumerAgent]) == 1000
+    # the agent form's choice array is in consumer order (the uniform draw's index)
+    assert [a.index for a in agents.agents_by_type[ConsumerAgent]] == list(range(1000))
     switched = 0
     previous = _choices_by_name(vec)
     for _ in range(s.n_periods):
@@ -165,6 +165,17 @@ def test_tables_have_the_contract_columns(mixed: MarketModel) -> None:
     np.testing.assert_allclose(model.E, 7.1e17 * 1.38 ** (model.step / PERIODS_PER_YEAR), rtol=1e-12)
     np.testing.assert_allclose(model.data_stock, 1e15, rtol=1e-12)
     np.testing.assert_allclose(model.rho_D, 1.2, rtol=1e-12)
+
+
+def test_the_period_stats_are_the_last_model_csv_row(mixed: MarketModel) -> None:
+    # one typed record per period, read by the DataCollector: its fields are the model.csv columns
+    stats = dataclasses.asdict(mixed.stats)
+    assert list(stats) == MODEL_COLUMNS == [field.name for field in dataclasses.fields(PeriodStats)]
+    last = mixed.model_table().iloc[-1]
+    for column in MODEL_COLUMNS:
+        assert stats[column] == last[column] or (np.isnan(stats[column]) and np.isnan(last[column])), column
+    assert stats["firms_alive"] == 4 and stats["adopters"] > 0  # the hopeless firm has exited
+    assert not hasattr(mixed, "consumer_mode") and not hasattr(mixed, "hhi")  # no loose attributes
 
 
 # Checks that hold for every run; the fixtures below add what their scenario guarantees on top.

@@ -41,8 +41,8 @@ from marketsim.experiments.outputs import (
     write_run,
 )
 from marketsim.experiments.run import RunResult, json_safe, summarize, with_seed
-from marketsim.viz.figures import COMPARE_FIGURES, RUN_FIGURES
-from marketsim.config.scenario import SCENARIO_DIR, ScenarioError, load_scenario, scenario_from_dict
+from marketsim.viz import COMPARE_FIGURES, RUN_FIGURES, save_compare_figures, save_run_figures
+from marketsim.config import SCENARIO_DIR, ScenarioError, load_scenario, scenario_from_dict
 
 #: What write_run_files writes (also each run's subfolder of a comparison).
 RUN_TABLES = {"model.csv", "firms.csv", "summary.json", "scenario.toml", "columns.csv"}
@@ -227,7 +227,7 @@ def test_folder_name_makes_scenario_names_safe():
 
 def test_write_run_writes_tables_summary_scenario_and_figures(tmp_path):
     result = synthetic_result()
-    out = write_run(result, tmp_path / "run")
+    out = write_run(result, tmp_path / "run", figures=save_run_figures)
     assert {p.name for p in out.iterdir()} == RUN_FILES | set(RUN_FIGURES)
     model = pd.read_csv(out / "model.csv")
     firms = pd.read_csv(out / "firms.csv")
@@ -243,20 +243,20 @@ def test_write_run_writes_tables_summary_scenario_and_figures(tmp_path):
 
 def test_tables_are_byte_identical_when_written_twice(tmp_path):
     result = synthetic_result()
-    a = write_run(result, tmp_path / "a", figures=False)
-    b = write_run(synthetic_result(), tmp_path / "b", figures=False)
+    a = write_run(result, tmp_path / "a")
+    b = write_run(synthetic_result(), tmp_path / "b")
     for name in RUN_TABLES:
         assert (a / name).read_bytes() == (b / name).read_bytes(), name
 
 
 def test_write_run_without_figures_and_refusing_an_existing_folder(tmp_path):
-    out = write_run(synthetic_result(), tmp_path / "run", figures=False)
+    out = write_run(synthetic_result(), tmp_path / "run")
     assert {p.name for p in out.iterdir()} == RUN_FILES
     before = {p.name: p.read_bytes() for p in out.iterdir()}
     with pytest.raises(OutputExistsError, match="pass --force"):
         write_run(synthetic_result(years=2), out)
     assert {p.name: p.read_bytes() for p in out.iterdir()} == before
-    write_run(synthetic_result(years=2), out, force=True, figures=False)
+    write_run(synthetic_result(years=2), out, force=True)
     assert len(pd.read_csv(out / "model.csv")) == 8
 
 
@@ -278,7 +278,7 @@ def test_comparison_table_has_one_row_per_scenario_with_summary_values():
 
 def test_write_comparison_layout(tmp_path):
     results = [synthetic_result("base"), synthetic_result("stall 2027", stall_year=2027)]
-    out = write_comparison(results, tmp_path / "cmp")
+    out = write_comparison(results, tmp_path / "cmp", figures=save_run_figures, compare_figures=save_compare_figures)
     names = {p.name for p in out.iterdir()}
     assert names == {"comparison.csv", "columns.csv", "base", "stall-2027", MANIFEST_NAME, *COMPARE_FIGURES}
     assert {p.name for p in (out / "stall-2027").iterdir()} == RUN_TABLES | set(RUN_FIGURES)
@@ -409,3 +409,52 @@ def test_bundled_baseline_runs_through_the_cli(tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert 0.0 <= summary["final_adoption_share"] <= 1.0
     assert math.isclose(summary["cumulative_training_spend"], model["training_spend"].sum(), rel_tol=1e-9)
+
+
+# --- the one JSON writer, and experiments below viz -------------------------------------------------
+
+
+def test_write_json_is_strict_atomic_and_converts_numpy(tmp_path):
+    from marketsim.experiments.files import write_json
+
+    path = tmp_path / "sub" / "a.json"
+    write_json({"n": np.int64(3), "x": np.float64(0.5), "v": np.arange(2)}, path)
+    assert path.read_text(encoding="utf-8") == '{\n  "n": 3,\n  "x": 0.5,\n  "v": [\n    0,\n    1\n  ]\n}\n'
+    with pytest.raises(ValueError, match="Out of range float values are not JSON compliant"):
+        write_json({"x": math.nan}, path)
+    assert json.loads(path.read_text()) == {"n": 3, "x": 0.5, "v": [0, 1]}  # the old file is intact
+    write_json({"x": math.nan}, path, allow_nan=True)  # records only marketsim reads back
+    assert math.isnan(json.loads(path.read_text())["x"])
+    assert sorted(p.name for p in path.parent.iterdir()) == ["a.json"]  # no temporary file left
+
+
+def test_experiments_import_nothing_from_viz_or_cli():
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import marketsim.experiments.outputs, marketsim.experiments.compare, marketsim.experiments.run\n"
+        "import marketsim.experiments.batch.sweep, marketsim.experiments.batch.sensitivity\n"
+        "import marketsim.experiments.bench\n"
+        "print(sorted(m for m in sys.modules if m.startswith(('marketsim.viz', 'marketsim.cli'))))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+def test_write_run_draws_figures_only_through_the_writer_it_is_given(tmp_path):
+    calls = []
+
+    def figures(model, firms, out_dir, *, scenario=None, stall_year=None):
+        calls.append((len(model), len(firms), out_dir.name, scenario, stall_year))
+        (out_dir / "fig.png").write_bytes(b"png")
+        return [out_dir / "fig.png"]
+
+    result = synthetic_result()
+    out = write_run(result, tmp_path / "run", figures=figures)
+    assert "fig.png" in {p.name for p in out.iterdir()}
+    # drawn into the temporary folder before the commit, with the run's name and stall year
+    assert calls == [(len(result.model), len(result.firms), calls[0][2], "mini", result.scenario.hardware.stall_year)]
+    assert calls[0][2].startswith(".run.tmp-")

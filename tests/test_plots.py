@@ -9,7 +9,7 @@ from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 
 from _synthetic import SyntheticSpec, make_tables
-from marketsim.viz import figures as plots
+from marketsim import viz as plots
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 FIRMS = ("Atlas", "Beacon", "Cobalt")

@@ -27,7 +27,7 @@ from typer.testing import CliRunner
 from marketsim.cli import app
 from marketsim.experiments.outputs import write_run_files
 from marketsim.experiments.run import run_scenario
-from marketsim.config.scenario import (Consumers, Data, Firm, Hardware, Market, Scaling, ScenarioError, load_scenario,
+from marketsim.config import (Consumers, Data, Firm, Hardware, Market, Scaling, ScenarioError, load_scenario,
                                 resolve_scenario_path)
 
 runner = CliRunner()
@@ -195,7 +195,7 @@ def _assert_clean(result, folder: Path) -> None:
         assert with_nan <= MAY_BE_MISSING[name], f"NaN in {name}.csv columns {sorted(with_nan)}"
     missing = {key for key, value in result.summary.items() if value is None}
     assert missing <= MAY_BE_MISSING["summary"], f"null in summary.json: {sorted(missing)}"
-    write_run_files(result, folder, figures=False)
+    write_run_files(result, folder)
     for csv in ("model.csv", "firms.csv"):
         text = (folder / csv).read_text().lower()
         assert "nan" not in text and "inf" not in text.replace("info", "")

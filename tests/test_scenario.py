@@ -1,4 +1,4 @@
-"""Tests for marketsim.config.scenario and the `validate` / `scenarios` commands.
+"""Tests for marketsim.config and the `validate` / `scenarios` commands.
 
 Expected messages are written from the schema in docs/architecture.md and the task's message
 format (file: key.path = value: what is allowed), not copied from the code's output.
@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from marketsim.cli import app
-from marketsim.config.scenario import (
+from marketsim.config import (
     SCENARIO_DIR,
     Scenario,
     ScenarioError,
@@ -236,8 +236,6 @@ MALFORMED: list[tuple[str, Mutation | str, list[str], str, str]] = [
      "firms[0].credit_limit = 2000000000.0", "must be <= firms[0].cash"),
     ("duplicate-firm-names", _set_firm(1, name="Alpha"), [],
      'firms[1].name = "Alpha"', "must be unique (already used by firms[0])"),
-    ("unknown-strategy", _set_firm(0, strategy="greedy"), [],
-     'firms[0].strategy = "greedy"', 'must be one of "profit_optimal", "fixed_growth", "open_weights"'),
     ("open-weights-without-leader", _set_firm(1, strategy="open_weights"), [],
      "firms[1].leader: required for an open_weights firm",
      'must name another firm that is not open_weights (allowed: "Alpha")'),
@@ -303,6 +301,34 @@ def test_malformed_scenario_is_reported_with_key_path_and_allowed_values(
     with pytest.raises(ScenarioError) as err:
         load_scenario(path, overrides)
     assert str(err.value) == result.stderr.strip()
+
+
+# --- strategy names: a name in the schema, checked against the registry by the simulation -----------
+
+UNKNOWN_STRATEGY = 'firms[0].strategy = "greedy": must be one of "profit_optimal", "fixed_growth", "open_weights"'
+
+
+def test_schema_takes_a_strategy_as_a_name_without_the_registry() -> None:
+    # The schema imports nothing from the simulation, so it cannot know the registered strategies.
+    assert scenario_from_dict(valid_data(), overrides=['firms.0.strategy="greedy"']).firms[0].strategy == "greedy"
+    with pytest.raises(ScenarioError, match=r'firms\[0\]\.strategy = "": must be a non-empty string'):
+        scenario_from_dict(valid_data(), overrides=['firms.0.strategy=""'])
+
+
+def test_validate_reports_an_unknown_strategy(tmp_path: Path) -> None:
+    path = _bad_file(tmp_path, _set_firm(0, strategy="greedy"))
+    result = validate_cli(str(path))
+    assert result.exit_code == 2, result.output
+    assert f"{path}: {UNKNOWN_STRATEGY}" in result.stderr.strip().splitlines()
+
+
+def test_building_a_model_reports_an_unknown_strategy() -> None:
+    from marketsim.sim.model import MarketModel
+
+    scenario = scenario_from_dict(valid_data(), overrides=['firms.0.strategy="greedy"'])
+    with pytest.raises(ScenarioError) as err:
+        MarketModel(scenario)
+    assert UNKNOWN_STRATEGY in err.value.problems
 
 
 def test_error_line_has_the_documented_format(tmp_path: Path) -> None:
@@ -532,3 +558,29 @@ def test_exit_on_scenario_error_prints_the_message_and_exits_2(capsys: pytest.Ca
 def test_exit_on_scenario_error_lets_other_errors_through() -> None:
     with pytest.raises(KeyError), exit_on_scenario_error():
         raise KeyError("not a scenario problem")
+
+
+# --- layering ----------------------------------------------------------------------------------------
+
+
+def test_config_imports_nothing_above_economics() -> None:
+    """config sits just above economics: its modules import only marketsim.config and marketsim.economics."""
+    import ast
+    import subprocess
+    import sys
+
+    import marketsim.config
+
+    folder = Path(marketsim.config.__file__).parent
+    upward = []
+    for module in sorted(folder.glob("*.py")):
+        for node in ast.walk(ast.parse(module.read_text(), str(module))):
+            names = ([alias.name for alias in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) and node.level == 0 else [])
+            upward += [f"{module.name}: {name}" for name in names
+                       if name.split(".")[0] == "marketsim" and name.split(".")[1:2] not in (["config"], ["economics"])]
+    assert upward == []
+    loaded = subprocess.run([sys.executable, "-c", "import sys, marketsim.config as c; c.load('baseline'); "
+                             "print(sorted({m.split('.')[1] for m in sys.modules if m.startswith('marketsim.')}))"],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    assert loaded == "['config', 'economics']"

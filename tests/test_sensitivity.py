@@ -16,31 +16,30 @@ import pytest
 from distributed import LocalCluster
 from pydantic import BaseModel
 
+from marketsim.config.keypaths import field_type, parse_range_specs, parse_scalar
 from marketsim.experiments.batch.sensitivity import (
     RESULT_COLUMNS,
     analyze,
-    is_integer_field,
-    parse_bounds,
     sample_specs,
     sobol_problem,
     sobol_sensitivity,
 )
-from marketsim.experiments.batch.sweep import ScenarioSource, parse_value
-from marketsim.config.scenario import scenario_from_dict
+from marketsim.experiments.batch.source import ScenarioSource
+from marketsim.config import scenario_from_dict
 
 BOUNDS = {"x1": (0.0, 1.0), "x2": (0.0, 1.0), "x3": (0.0, 1.0)}
 
 
 def linear_run(scenario: ScenarioSource, overrides: Sequence[str], seed: int) -> tuple[pd.DataFrame, dict]:
     """y = 4 x1 + x2 + 0 x3 as a one-period run (module-level: dask pickles it by reference)."""
-    x = {k: float(parse_value(v)) for k, _, v in (o.partition("=") for o in overrides)}
+    x = {k: float(parse_scalar(v)) for k, _, v in (o.partition("=") for o in overrides)}
     y = 4 * x["x1"] + x["x2"] + 0 * x["x3"]
     return pd.DataFrame({"step": [0], "y": [y]}), {"y": y, "constant": 1.0, "label": "toy", "never": None}
 
 
 def failing_run(scenario: ScenarioSource, overrides: Sequence[str], seed: int) -> tuple[pd.DataFrame, dict]:
     """linear_run, but raising for x1 > 0.75 (a balanced Sobol' sample of 8 always has 2 there)."""
-    x1 = float(parse_value(overrides[0].partition("=")[2]))
+    x1 = float(parse_scalar(overrides[0].partition("=")[2]))
     if x1 > 0.75:
         raise ValueError(f"x1 = {x1} too large")
     return linear_run(scenario, overrides, seed)
@@ -145,17 +144,17 @@ def test_analyze_on_exact_outputs_matches_theory() -> None:
 )
 def test_parse_bounds_errors(spec: str, message: str) -> None:
     with pytest.raises(ValueError) as err:
-        parse_bounds([spec])
+        parse_range_specs([spec])
     assert str(err.value).startswith(message)
 
 
 def test_parse_bounds_values_and_repeats() -> None:
-    assert parse_bounds(["hardware.growth_per_year=1.1:1.5", "firms[0].price = 1:10"]) == {
+    assert parse_range_specs(["hardware.growth_per_year=1.1:1.5", "firms[0].price = 1:10"]) == {
         "hardware.growth_per_year": (1.1, 1.5),
         "firms[0].price": (1.0, 10.0),
     }
     with pytest.raises(ValueError, match="key 'a' is given twice"):
-        parse_bounds(["a=0:1", "a=1:2"])
+        parse_range_specs(["a=0:1", "a=1:2"])
 
 
 def test_integer_parameters_are_rounded_and_duplicate_rows_share_runs() -> None:
@@ -179,6 +178,11 @@ class _Inner(BaseModel):
 class _Outer(BaseModel):
     inner: _Inner
     items: list[_Inner]
+
+
+def is_integer_field(model: BaseModel, key_path: str) -> bool:
+    """What check_params asks of the key-path module: is the field an int (bools are not)?"""
+    return field_type(model, key_path) is int
 
 
 def test_is_integer_field_reads_types_not_values() -> None:
@@ -224,7 +228,7 @@ def test_cli_rejects_bad_param_and_samples(tmp_path: Path, scenario: Path) -> No
 def test_real_model_ranks_a_parameter_that_does_not_enter_it_last(tmp_path: Path, scheduler: str) -> None:
     """On the baseline (one firm), switching cost never enters a choice: a consumer can only switch
     between two firms' models. Its total Sobol' index is ~0 and it ranks last; hardware growth matters."""
-    from marketsim.config.scenario import resolve_scenario_path
+    from marketsim.config import resolve_scenario_path
 
     bounds = {"hardware.growth_per_year": (1.1, 1.7), "firms.0.price": (0.7, 1.5),
               "consumers.switching_cost": (0.0, 2.0)}

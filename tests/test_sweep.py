@@ -23,20 +23,12 @@ from distributed import LocalCluster
 from hypothesis import given
 from hypothesis import strategies as st
 
-from marketsim.experiments.batch.sweep import (
-    ScenarioSource,
-    SweepInterrupted,
-    SweepMismatchError,
-    SweepOutputError,
-    make_run_id,
-    parse_grid,
-    parse_value,
-    resolve_seeds,
-    read_scenario,
-    run_sweep,
-    sweep_runs,
-)
-from marketsim.config.scenario import ScenarioError
+from marketsim.config.keypaths import parse_list_specs, parse_scalar
+from marketsim.experiments.batch.parameters import make_run_id, resolve_seeds, sweep_runs
+from marketsim.experiments.batch.source import ScenarioSource, read_scenario
+from marketsim.experiments.batch.store import SweepMismatchError, SweepOutputError
+from marketsim.experiments.batch.sweep import SweepInterrupted, run_sweep
+from marketsim.config import ScenarioError
 
 def toy_run(scenario: ScenarioSource, overrides: Sequence[str], seed: int) -> tuple[pd.DataFrame, dict]:
     """Deterministic table from the overrides and seed: value = (sum of numeric params) * step + seed.
@@ -47,7 +39,7 @@ def toy_run(scenario: ScenarioSource, overrides: Sequence[str], seed: int) -> tu
     """
     scenario_path = scenario.path
     toy = tomllib.loads(scenario.text).get("toy", {})
-    params = {k: parse_value(v) for k, _, v in (o.partition("=") for o in overrides)}
+    params = {k: parse_scalar(v) for k, _, v in (o.partition("=") for o in overrides)}
     if params.get("x") == toy.get("fail_x") and Path(scenario_path + ".fail").exists():
         raise ValueError(f"toy failure at x={params['x']}")
     marker = Path(scenario_path + ".interrupted")
@@ -91,7 +83,7 @@ def sweep(scenario: Path, out: Path, scheduler: str, grid: dict, seeds: Sequence
 
 
 def test_parse_grid_types_values_per_key() -> None:
-    grid = parse_grid(["hardware.growth_per_year=1.2, 1.35", "firms[0].retrain_every_periods=4,8",
+    grid = parse_list_specs(["hardware.growth_per_year=1.2, 1.35", "firms[0].retrain_every_periods=4,8",
                        "scaling.preset=besiroglu2024,hoffmann2022", "a.flag=true,false", "m.x=1,abc"])
     assert grid == {
         "hardware.growth_per_year": [1.2, 1.35],
@@ -117,7 +109,7 @@ def test_parse_grid_types_values_per_key() -> None:
 )
 def test_parse_grid_errors_name_the_spec(specs: list[str], message: str) -> None:
     with pytest.raises(ValueError) as err:
-        parse_grid(specs)
+        parse_list_specs(specs)
     assert str(err.value).startswith(message)
 
 
@@ -325,7 +317,7 @@ def test_real_runs_match_run_scenario_and_seeds_start_at_meta_seed(
     tmp_path: Path, scheduler: str
 ) -> None:
     from marketsim.experiments.run import run_scenario
-    from marketsim.config.scenario import load_scenario
+    from marketsim.config import load_scenario
 
     scenario = tmp_path / "small.toml"
     scenario.write_text(SMALL_SCENARIO)

@@ -189,6 +189,15 @@ def test_stand_in_firm_matches_the_agent_based_firm(history) -> None:
     np.testing.assert_allclose(stand_in["training_cost"], abm["cost"], rtol=1e-3)
 
 
+def test_stand_in_takes_the_firms_own_decisions(history) -> None:
+    # The stand-in calls the firm's decision function (sim.strategies.decide_training) and replays its
+    # cycle, so every period's deployed model and training bill equal the agent-based firm's exactly.
+    path = profit_optimal_path(history.scenario)
+    firm = history.firms.sort_values("step").reset_index(drop=True)
+    for column in ("N", "D", "training_cost"):
+        assert path[column].tolist() == firm[column].tolist(), column
+
+
 def test_validate_history_cli(history) -> None:
     result = runner.invoke(app, ["validate-history", "--json"])
     assert result.exit_code == 0, result.output
@@ -224,7 +233,8 @@ def test_report_rejects_unknown_kind() -> None:
 # -- the tuning and the report writer (the full report: `marketsim report validation`, minutes) -------------
 @pytest.mark.slow
 def test_calibration_reproduces_the_scenario_values() -> None:
-    from marketsim.experiments.validation import CALIBRATION_TARGETS, _get, calibrate_history
+    from marketsim.experiments.validation import CALIBRATION_TARGETS, calibrate_history
+    from marketsim.experiments.validation import scenario_value as _get
 
     scenario = load_historical()
     # The search starts at the file's values (as the centre of a grid would) and stops at ~1% (a few
@@ -238,8 +248,10 @@ def test_calibration_reproduces_the_scenario_values() -> None:
 
 def test_report_writes_markdown_and_figures(tmp_path, history) -> None:
     from marketsim.economics.trends import TrendInputs, trend_table
-    from marketsim.experiments.validation import (CALIBRATION_TARGETS, ValidationResults, _get, cost_checks,
-                                                  kappa_sweep_row, write_validation_report)
+    from marketsim.experiments.validation import (CALIBRATION_TARGETS, ValidationResults, cost_checks,
+                                                  kappa_sweep_row)
+    from marketsim.experiments.validation import scenario_value as _get
+    from marketsim.viz.validation_report import write_validation_report
 
     # A small fixture instead of the full computation: the historical run the tests above share, a
     # one-row kappa sweep at the scenario's own (tuned) values, the trend check for one variant and case.

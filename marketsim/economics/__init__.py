@@ -10,10 +10,11 @@ from marketsim.economics.competition import ResidualDemand, herfindahl
 from marketsim.economics.costs import (HARDWARE, HardwareSpec, data_cost, flop_per_dollar_amortised,
                                        flop_per_dollar_cloud, serving_cost, training_cost)
 from marketsim.economics.demand import (Demand, FixedLognormal, FixedPareto, LogUniform, PowerMarket,
-                                        ValueGrowthHybrid, make_demand, threshold_distribution,
-                                        threshold_market)
-from marketsim.economics.optimizer import Optimum, evaluate, no_train, optimize
+                                        ValueGrowthHybrid)
+from marketsim.economics.optimizer import optimize
+from marketsim.economics.problem import Optimum, evaluate, no_train
 from marketsim.economics.scaling import SCALING_PRESETS, ScalingLaw, scaling_law
+from marketsim.economics.thresholds import THRESHOLD_DEFAULTS, ThresholdSpec, threshold_market
 from marketsim.economics.statics import StaticsReport, elasticities, loglog_slope
 from marketsim.economics.variants import DEFAULT_VARIANT, VARIANTS, Variant, get_variant
 
@@ -22,6 +23,6 @@ __all__ = [
     "PowerMarket", "ResidualDemand", "SCALING_PRESETS", "ScalingLaw", "StaticsReport", "VARIANTS",
     "DEFAULT_VARIANT", "ValueGrowthHybrid", "Variant", "data_cost", "elasticities", "evaluate",
     "flop_per_dollar_amortised", "flop_per_dollar_cloud", "get_variant", "herfindahl", "loglog_slope",
-    "make_demand", "no_train", "optimize", "scaling_law", "serving_cost", "threshold_distribution",
-    "threshold_market", "training_cost",
+    "no_train", "optimize", "scaling_law", "serving_cost", "THRESHOLD_DEFAULTS",
+    "ThresholdSpec", "threshold_market", "training_cost",
 ]

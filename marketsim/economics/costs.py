@@ -17,7 +17,7 @@ from typing import Final
 import numpy as np
 from numpy.typing import ArrayLike
 
-from marketsim.economics._checks import require_positive
+from marketsim.economics.checks import require_positive
 
 HOURS_PER_YEAR: Final = 8766.0  # 365.25 days
 
@@ -27,9 +27,11 @@ def training_cost(N: ArrayLike, D: ArrayLike, E: ArrayLike) -> np.ndarray:
     return 6.0 * np.asarray(N, dtype=float) * np.asarray(D, dtype=float) / np.asarray(E, dtype=float)
 
 
-def serving_cost(N: ArrayLike, T: ArrayLike, E: ArrayLike) -> np.ndarray:
-    """Serving cost per adopter 2 N T / E in dollars (T tokens served to that adopter)."""
-    return 2.0 * np.asarray(N, dtype=float) * np.asarray(T, dtype=float) / np.asarray(E, dtype=float)
+def serving_cost(N: ArrayLike, T: ArrayLike, E: ArrayLike, adopters: ArrayLike = 1.0) -> np.ndarray:
+    """Serving cost 2 N T / E in dollars per adopter (T tokens served to each), times ``adopters`` people."""
+    # adopters multiplies 2.0 first: exact (for adopters = 1 the per-adopter cost is unchanged)
+    return (2.0 * np.asarray(adopters, dtype=float) * np.asarray(N, dtype=float) * np.asarray(T, dtype=float)
+            / np.asarray(E, dtype=float))
 
 
 def data_cost(D: ArrayLike, c_D: ArrayLike) -> np.ndarray:

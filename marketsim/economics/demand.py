@@ -33,7 +33,7 @@ import numpy as np
 from numpy.typing import ArrayLike
 from scipy import special, stats
 
-from marketsim.economics._checks import require_positive
+from marketsim.economics.checks import require_positive
 
 _NEG_INF = -np.inf
 
@@ -99,11 +99,6 @@ class Demand(ABC):
         """Revenue V(R) = n(R) w(R), dollars."""
         lnR = np.log(np.asarray(R, dtype=float))
         return np.exp(self.log_adopters(lnR) + self.log_value(lnR))
-
-    def dlnV_dlnR(self, R: ArrayLike) -> np.ndarray:
-        """Elasticity of revenue with respect to R, d ln V / d ln R (negative: lower loss sells more)."""
-        lnR = np.log(np.asarray(R, dtype=float))
-        return self.dlog_adopters(lnR) + self.dlog_value(lnR)
 
     def threshold_dist(self) -> Any | None:
         """Frozen scipy.stats distribution of consumer thresholds tau, or None if unbounded."""
@@ -262,87 +257,3 @@ class LogUniform(Demand):
 
     def threshold_dist(self) -> Any | None:
         return None if self.R_min is None else stats.loguniform(self.R_min, self.R0)
-
-
-def threshold_distribution(
-    family: str,
-    *,
-    median: float = 0.1,
-    sigma: float = 1.0,
-    pareto_max: float = 0.2,
-    pareto_k: float = 1.0,
-    loguniform_min: float = 0.01,
-    loguniform_max: float = 1.0,
-) -> Any:
-    """Frozen scipy.stats distribution of consumer thresholds tau on reducible loss (nats/token).
-
-    Args:
-        family: 'lognormal', 'pareto' or 'loguniform'.
-        median: lognormal median threshold.
-        sigma: lognormal log-spread.
-        pareto_max, pareto_k: tau = pareto_max * U^(1/pareto_k).
-        loguniform_min, loguniform_max: support of the log-uniform family.
-    """
-    return threshold_market(
-        family, M=1.0, price=1.0, median=median, sigma=sigma, pareto_max=pareto_max, pareto_k=pareto_k,
-        loguniform_min=loguniform_min, loguniform_max=loguniform_max,
-    ).threshold_dist()
-
-
-def threshold_market(
-    family: str,
-    *,
-    M: float,
-    price: float,
-    kappa: float = 0.0,
-    R_ref: float | None = None,
-    median: float = 0.1,
-    sigma: float = 1.0,
-    pareto_max: float = 0.2,
-    pareto_k: float = 1.0,
-    loguniform_min: float = 0.01,
-    loguniform_max: float = 1.0,
-) -> Demand:
-    """A finite-population market whose adopters are M P(tau >= R) for the named threshold family.
-
-    ``R_ref`` (where value per adopter equals ``price``) defaults to the family's median threshold.
-    """
-    if family == "lognormal":
-        ref = median if R_ref is None else R_ref
-        return FixedLognormal(M=M, price=price, kappa=kappa, R_ref=ref, R0=median, sigma=sigma,
-                              saturating=kappa == 0)
-    if family == "pareto":
-        ref = pareto_max * 0.5 ** (1.0 / pareto_k) if R_ref is None else R_ref
-        return FixedPareto(M=M, price=price, kappa=kappa, R_ref=ref, R0=pareto_max, k=pareto_k,
-                           saturating=kappa == 0)
-    if family == "loguniform":
-        ref = float(np.sqrt(loguniform_min * loguniform_max)) if R_ref is None else R_ref
-        return LogUniform(M=M, price=price, kappa=kappa, R_ref=ref, R0=loguniform_max, R_min=loguniform_min,
-                          saturating=kappa == 0)
-    raise ValueError(f"threshold family {family!r} is unknown: allowed lognormal, pareto, loguniform")
-
-
-_FAMILIES = {
-    "power": PowerMarket,
-    "lognormal": FixedLognormal,
-    "pareto": FixedPareto,
-    "loguniform": LogUniform,
-}
-
-
-def make_demand(family: str, **params: Any) -> Demand:
-    """Build a market by family name: 'power', 'lognormal', 'pareto', 'loguniform' or 'hybrid'.
-
-    Keyword parameters are those of the class (M, price, R0, k, sigma, kappa, R_ref, R_min).
-    """
-    if family == "hybrid":
-        return ValueGrowthHybrid(**params)
-    try:
-        cls = _FAMILIES[family]
-    except KeyError:
-        allowed = ", ".join([*_FAMILIES, "hybrid"])
-        raise ValueError(f"demand family {family!r} is unknown: allowed {allowed}") from None
-    try:
-        return cls(**params)
-    except TypeError as exc:
-        raise ValueError(f"demand family {family!r}: {exc}") from None

@@ -20,7 +20,7 @@ from typing import Final
 import numpy as np
 from numpy.typing import ArrayLike
 
-from marketsim.economics._checks import require_positive
+from marketsim.economics.checks import require_positive
 
 
 @dataclass(frozen=True)
@@ -66,11 +66,6 @@ class ScalingLaw:
     def K_R(self) -> float:
         """Frontier loss constant: R*(C) = K_R (rho_N rho_D C / 6)^-gamma."""
         return self.A * self.G ** (-self.alpha) + self.B * self.G**self.beta
-
-    @property
-    def max_revenue_exponent(self) -> float:
-        """Bound 1/gamma on a power-market exponent k: profit is unbounded when k * gamma >= 1."""
-        return 1.0 / self.gamma
 
     # -- loss --------------------------------------------------------------------------------
     def reducible_loss(
@@ -127,17 +122,6 @@ class ScalingLaw:
         D = np.asarray(D, dtype=float)
         ratio = self.alpha * self.A / (self.beta * self.B)
         return ratio ** (1.0 / self.alpha) * (rho_D * D) ** (self.beta / self.alpha) / rho_N
-
-    def with_overrides(self, **overrides: float | None) -> "ScalingLaw":
-        """A copy with some constants replaced (None leaves a constant unchanged)."""
-        values = {k: v for k, v in overrides.items() if v is not None}
-        unknown = set(values) - {"E0", "A", "B", "alpha", "beta"}
-        if unknown:
-            raise ValueError(f"unknown scaling-law constant(s) {sorted(unknown)}: allowed E0, A, B, alpha, beta")
-        params = dict(E0=self.E0, A=self.A, B=self.B, alpha=self.alpha, beta=self.beta)
-        params.update(values)
-        name = self.name if not values else f"{self.name}+overrides"
-        return ScalingLaw(name=name, **params)
 
 
 SCALING_PRESETS: Final[dict[str, ScalingLaw]] = {

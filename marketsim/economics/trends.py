@@ -29,7 +29,7 @@ from typing import Final, Literal
 
 import numpy as np
 
-from marketsim.economics._checks import require_positive
+from marketsim.economics.checks import require_positive
 from marketsim.economics.optimizer import Optimum
 from marketsim.economics.statics import solve_path
 from marketsim.economics.variants import VARIANTS, Variant

@@ -71,7 +71,7 @@ def _run_once(consumers: int, firms: int, years: float) -> dict[str, float]:
     import resource
 
     from marketsim.sim.model import MarketModel
-    from marketsim.config.scenario import load_scenario, resolve_scenario_path
+    from marketsim.config import load_scenario, resolve_scenario_path
 
     overrides = [f"consumers.count={consumers}", f"meta.years={years}"]
     base = load_scenario(resolve_scenario_path("oligopoly"), overrides)
@@ -109,8 +109,9 @@ def bench_sweep(runs: int = 16) -> dict[str, float]:
     import tempfile
     from pathlib import Path
 
-    from marketsim.experiments.batch.sweep import local_cluster, run_sweep
-    from marketsim.config.scenario import resolve_scenario_path
+    from marketsim.experiments.batch.cluster import local_cluster
+    from marketsim.experiments.batch.sweep import run_sweep
+    from marketsim.config import resolve_scenario_path
 
     path = resolve_scenario_path("baseline")
     grid = {"meta.years": [20]}

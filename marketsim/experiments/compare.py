@@ -4,7 +4,8 @@
 
     <out_dir>/comparison.csv          one row per scenario (see comparison_table)
     <out_dir>/columns.csv             unit and meaning of every comparison.csv column
-    <out_dir>/compare_*.png           overlay figures (marketsim.viz.figures.COMPARE_FIGURES)
+    <out_dir>/compare_*.png           overlay figures, if a figure writer is given (the CLI passes
+                                      marketsim.viz.save_compare_figures)
     <out_dir>/<scenario name>/        each run's own files, as written by ``marketsim run``
 
 The same scenario file may be compared with itself under different settings: a scenario argument
@@ -24,13 +25,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from marketsim.viz import figures as plots
-from marketsim.sim.tables import DIFF_SUFFIX, PCT_SUFFIX, has_percent_change, write_columns
-from marketsim.experiments.outputs import atomic_output_dir, folder_name, write_run_files, write_table
+from marketsim.config.keypaths import split_assignments
+from marketsim.experiments.files import write_table
+from marketsim.experiments.outputs import CompareFigureWriter, RunFigureWriter, folder_name, write_run_files
 from marketsim.experiments.run import RunResult, run_scenario
+from marketsim.experiments.safety import atomic_output_dir
+from marketsim.sim.tables import DIFF_SUFFIX, PCT_SUFFIX, has_percent_change, write_columns
 
 if TYPE_CHECKING:
-    from marketsim.config.scenario import Scenario
+    from marketsim.config import Scenario
 
 __all__ = [
     "COMPARISON_COLUMNS",
@@ -87,27 +90,6 @@ class ScenarioArg:
     overrides: tuple[str, ...] = ()
 
 
-def _split_overrides(text: str) -> list[str]:
-    """Split ``a.b=1,c.d=[1, 2],e="x,y"`` at the commas outside brackets and quotes."""
-    parts, current, depth, quote = [], [], 0, ""
-    for char in text:
-        if quote:
-            quote = "" if char == quote else quote
-        elif char in "\"'":
-            quote = char
-        elif char in "[{":
-            depth += 1
-        elif char in "]}":
-            depth -= 1
-        elif char == "," and depth == 0:
-            parts.append("".join(current).strip())
-            current = []
-            continue
-        current.append(char)
-    parts.append("".join(current).strip())
-    return parts
-
-
 def parse_scenario_arg(text: str) -> ScenarioArg:
     """``FILE`` or ``FILE[key.path=value,key.path=value]`` -> the file and its own overrides.
 
@@ -127,7 +109,7 @@ def parse_scenario_arg(text: str) -> ScenarioArg:
             f"pair of brackets at the end, e.g. baseline[hardware.stall_year=2030]"
         )
     inside = rest[:-1].strip()
-    return ScenarioArg(text, file, tuple(_split_overrides(inside)) if inside else ())
+    return ScenarioArg(text, file, tuple(split_assignments(inside)) if inside else ())
 
 
 def check_labels(labels: Sequence[str] | None, count: int) -> None:
@@ -248,9 +230,19 @@ def _common_periods_per_year(results: Sequence[RunResult]) -> int | None:
 
 
 def write_comparison(
-    results: Sequence[RunResult], out_dir: Path | str, force: bool = False, figures: bool = True
+    results: Sequence[RunResult],
+    out_dir: Path | str,
+    force: bool = False,
+    figures: RunFigureWriter | None = None,
+    compare_figures: CompareFigureWriter | None = None,
 ) -> Path:
     """Write comparison.csv, columns.csv, the overlay figures and every run's folder into ``out_dir``, atomically.
+
+    Args:
+        figures: draws each run's figures in its subfolder (as for
+            :func:`marketsim.experiments.outputs.write_run`); None: none.
+        compare_figures: draws the overlay figures (e.g.
+            ``marketsim.viz.save_compare_figures``); None: none.
 
     Raises:
         OutputExistsError: ``out_dir`` exists and ``force`` is False (nothing is written).
@@ -270,8 +262,8 @@ def write_comparison(
             folder = tmp / folder_name(name)
             folder.mkdir()
             write_run_files(result, folder, figures)
-        if figures:
-            plots.save_compare_figures(
+        if compare_figures is not None:
+            compare_figures(
                 {name: r.model for name, r in zip(names, results, strict=True)},
                 tmp,
                 stall_years={name: r.scenario.hardware.stall_year for name, r in zip(names, results, strict=True)},

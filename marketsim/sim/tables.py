@@ -1,4 +1,5 @@
-"""What every column of every table marketsim writes means, and in which unit: the one place units live.
+"""The column dictionary of every table marketsim writes (``columns.csv``); the columns themselves,
+with their units, are defined once in :mod:`marketsim.sim.columns` (re-exported here).
 
 Each output folder gets a ``columns.csv`` (columns ``table, column, unit, description``) written by
 :func:`write_columns`, describing the tables in that folder:
@@ -13,7 +14,7 @@ Each output folder gets a ``columns.csv`` (columns ``table, column, unit, descri
 Units are concrete: "per period" is spelled with the period's length, derived from
 ``meta.periods_per_year`` ("dollars per quarter" for 4, "dollars per year" for 1).
 
-A column without an entry here is an error (:class:`UnknownColumnError`), so a new column cannot be
+A column without an entry in :mod:`marketsim.sim.columns` is an error (:class:`UnknownColumnError`), so a new column cannot be
 added to a table without saying what it is. This module imports nothing from
 :mod:`marketsim.experiments` (those modules import it).
 """
@@ -21,20 +22,24 @@ added to a table without saying what it is. This module imports nothing from
 from __future__ import annotations
 
 import os
-import re
 import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+
+from marketsim.config.keypaths import without_indices
+from marketsim.sim.columns import (FIRM_COLUMNS, FIRMS, MODEL, MODEL_COLUMNS, PARAMETERS, SENSITIVITY, SUMMARY,
+                                   SWEEP, TEXT_UNIT, Column, UnknownColumnError)
 
 __all__ = [
     "COLUMNS_FILE",
     "Column",
     "DIFF_SUFFIX",
     "FIRMS",
+    "FIRM_COLUMNS",
     "MODEL",
+    "MODEL_COLUMNS",
     "PARAMETERS",
     "PCT_SUFFIX",
     "SENSITIVITY",
@@ -57,250 +62,6 @@ _HEADER = ["table", "column", "unit", "description"]
 DIFF_SUFFIX = "_diff"
 PCT_SUFFIX = "_pct_change"
 
-
-@dataclass(frozen=True)
-class Column:
-    """Unit and meaning of one column.
-
-    ``unit`` and ``description`` may contain ``{period}`` (one period, e.g. "quarter"),
-    ``{periods}`` (plural) and ``{per_year}`` (periods per year), filled in by :func:`describe`.
-
-    Attributes:
-        unit: concrete unit, e.g. "dollars per {period}", "fraction 0-1", "text".
-        description: what the value is, in one or two sentences.
-        ratio_scale: a percent change is meaningful (False for calendar years, text, flags).
-        diff_unit: unit of a difference of two values, when it is not ``unit`` (a difference of
-            calendar years is in years).
-    """
-
-    unit: str
-    description: str
-    ratio_scale: bool = True
-    diff_unit: str | None = None
-
-
-class UnknownColumnError(ValueError):
-    """Columns (or a table) that have no entry in :mod:`marketsim.sim.tables`."""
-
-
-# Units shared by many columns.
-_TEXT = "text"
-_FLAG = "true/false"
-_SHARE = "fraction 0-1"
-_SHARE_DIFF = "fraction (difference, -1 to 1)"
-_YEAR = "calendar year (decimal)"
-
-
-def _text(description: str) -> Column:
-    return Column(_TEXT, description, ratio_scale=False)
-
-
-def _share(description: str) -> Column:
-    return Column(_SHARE, description, diff_unit=_SHARE_DIFF)
-
-
-def _calendar(description: str) -> Column:
-    return Column(_YEAR, description, ratio_scale=False, diff_unit="years")
-
-
-# --- simulation tables ---------------------------------------------------------------------------
-
-_TIME = {
-    "step": Column("{periods} since the start", "Period index; step 0 is the first period, which starts at "
-                   "meta.start_year.", ratio_scale=False),
-    "year": _calendar("Calendar year at the start of the period (meta.start_year + step / {per_year})."),
-}
-
-#: model.csv: one row per period (MarketModel.model_table).
-MODEL: dict[str, Column] = {
-    **_TIME,
-    "E": Column("FLOP per dollar", "Hardware price-performance E(t): compute bought per dollar, for "
-                "training and serving."),
-    "data_stock": Column("effective tokens", "Usable stock of training data D_bar(t); a firm can train "
-                         "on data_stock / rho_D raw tokens."),
-    "rho_D": Column("dimensionless multiplier (1 = baseline)", "Data efficiency rho_D(t): one raw "
-                    "token counts as rho_D effective tokens."),
-    "population": Column("people", "Market size M(t): people who could adopt a model."),
-    "adopters": Column("people", "People using some model this {period}."),
-    "adoption_share": _share("Share of the population using some model this {period}."),
-    "training_spend": Column("dollars per {period}", "Training cost paid by all firms this {period} "
-                             "(a training run is paid in full in the {period} it starts)."),
-    "training_spend_annual": Column("dollars per year", "Training spend over the last year: "
-                                    "training_spend summed over the last {per_year} {periods}, this one "
-                                    "included."),
-    "largest_N": Column("parameters", "Parameters of the largest model on sale this {period} (0 if "
-                        "none)."),
-    "largest_D": Column("tokens", "Most training tokens of any model on sale this {period} (0 if none)."),
-    "best_loss": Column("nats per token", "Lowest loss L of any model on sale this {period}; empty when "
-                        "no model is on sale."),
-    "hhi": Column("index 0-1", "Herfindahl-Hirschman index of the firms' adopter shares (sum of "
-                  "squared shares; 1 = one firm serves everyone); 0 when nobody adopts.",
-                  diff_unit="index points (-1 to 1)"),
-    "consumer_surplus": Column("dollars per {period}", "Adopters' surplus this {period}: the dollar "
-                               "value of the chosen model, ln(threshold / R) / price_sensitivity, minus "
-                               "its price, summed over adopters; empty when price_sensitivity is 0."),
-    "firms_alive": Column("firms", "Firms that have not exited (firms yet to enter count as alive)."),
-    "mean_price": Column("dollars per adopter per {period}", "Adopter-weighted mean list price of the "
-                         "models chosen this {period}; 0 when nobody adopts."),
-}
-
-#: firms.csv: one row per firm per period (MarketModel.firm_table).
-FIRMS: dict[str, Column] = {
-    **_TIME,
-    "firm": _text("Firm name (firms.name in the scenario)."),
-    "strategy": _text("The firm's decision rule (firms.strategy: profit_optimal, fixed_growth, "
-                      "open_weights or a registered strategy)."),
-    "alive": Column(_FLAG, "False once the firm has exited (its cash fell below its credit limit).",
-                    ratio_scale=False),
-    "N": Column("parameters", "Parameters of the firm's model on sale this {period} (0 if none)."),
-    "D": Column("tokens", "Training tokens of the firm's model on sale (0 if none)."),
-    "loss": Column("nats per token", "Loss L of the firm's model on sale; empty if it has none on sale."),
-    "compute": Column("FLOP", "Training compute 6 N D of the firm's model on sale (0 if none)."),
-    "price": Column("dollars per adopter per {period}", "List price; an adopter pays price x "
-                    "(R_ref / R)^kappa for a model of reducible loss R (consumers.value_exponent = kappa)."),
-    "adopters": Column("people", "People using the firm's model this {period}."),
-    "share": _share("The firm's share of all adopters this {period}."),
-    "revenue": Column("dollars per {period}", "Revenue from the firm's adopters this {period}."),
-    "serving_cost": Column("dollars per {period}", "Cost of serving the firm's adopters this {period}: "
-                           "adopters x 2 N T / E (T = consumers.tokens_per_adopter_per_period)."),
-    "training_cost": Column("dollars per {period}", "Training cost paid this {period}; a training run "
-                            "is paid in full in the {period} it starts."),
-    "fixed_cost": Column("dollars per {period}", "Fixed cost paid this {period} "
-                         "(firms.fixed_cost_per_period)."),
-    "profit": Column("dollars per {period}", "revenue - serving_cost - training_cost - fixed_cost this "
-                     "{period}."),
-    "cash": Column("dollars", "Cash at the end of the {period} (a stock, not a flow)."),
-    "training": Column(_FLAG, "Whether a model is in training (started, not yet released) at the end of "
-                       "the {period}.", ratio_scale=False),
-}
-
-#: summary.json (one run), the rows of comparison.csv and the summary columns of summary.parquet.
-SUMMARY: dict[str, Column] = {
-    "scenario": _text("Scenario name: meta.name, or the label given to `marketsim compare`."),
-    "seed": Column("integer", "Seed of the model's random generator.", ratio_scale=False),
-    "marketsim_version": _text("marketsim version that wrote the run."),
-    "start_year": _calendar("Calendar year at the start of the run (meta.start_year)."),
-    "end_year": _calendar("Calendar year at the end of the last simulated period."),
-    "years": Column("years", "Simulated length."),
-    "periods": Column("{periods}", "Simulated periods (rows of model.csv)."),
-    "final_adoption_share": _share("Share of the population using some model in the last period."),
-    "final_adopters": Column("people", "People using some model in the last period."),
-    "largest_N": Column("parameters", "Parameters of the largest model on sale at any time in the run."),
-    "largest_D": Column("tokens", "Most training tokens of any model on sale at any time in the run."),
-    "best_loss": Column("nats per token", "Lowest loss L of any model on sale at any time in the run; "
-                        "empty (null) if no model was ever on sale."),
-    "cumulative_training_spend": Column("dollars", "Training spend of all firms summed over the run."),
-    "final_training_spend_annual": Column("dollars per year", "Training spend of all firms over the "
-                                          "last year of the run (model.csv training_spend_annual)."),
-    "year_adoption_passes_50pct": _calendar("Start of the first period in which at least half of the "
-                                            "population uses a model; empty (null) if never."),
-    "final_hhi": Column("index 0-1", "Herfindahl-Hirschman index of adopter shares in the last period.",
-                        diff_unit="index points (-1 to 1)"),
-    "firms_alive": Column("firms", "Firms alive at the end of the run."),
-    "ended_early_year": _calendar("Calendar year at which the run stopped before its horizon because "
-                                  "every firm had exited; empty (null) if the run reached its horizon."),
-    "final_leader": _text("Firm with the largest share of adopters in the last period; empty (null) if "
-                          "nobody adopts."),
-    "python_version": _text("Python version that ran the model."),
-    "numpy_version": _text("numpy version that ran the model."),
-    "pandas_version": _text("pandas version that ran the model."),
-    "mesa_version": _text("Mesa version that ran the model."),
-    "platform": _text("Operating system and machine that ran the model."),
-}
-
-# --- sweep and sensitivity tables ------------------------------------------------------------------
-
-#: Columns a sweep adds to runs.parquet and summary.parquet (besides grid parameters).
-SWEEP: dict[str, Column] = {
-    "run_id": _text("Run identifier (a hash of the grid values and the seed); names runs/<run_id>.parquet."),
-    "seed": SUMMARY["seed"],
-    "status": _text("done (finished), failed (see failures/<run_id>.json) or missing (not run yet)."),
-    "error": _text("Error type and message of a failed run; empty otherwise."),
-}
-
-_SOBOL_UNIT = "fraction of output variance (dimensionless)"
-
-#: sensitivity.csv: one row per varied parameter.
-SENSITIVITY: dict[str, Column] = {
-    "parameter": _text("Scenario key path varied uniformly between its --param bounds."),
-    "S1": Column(_SOBOL_UNIT, "First-order Sobol' index: share of the output metric's variance due to "
-                 "this parameter alone."),
-    "S1_conf": Column(_SOBOL_UNIT, "Half-width of the 95% bootstrap confidence interval of S1."),
-    "ST": Column(_SOBOL_UNIT, "Total-order Sobol' index: share of the output metric's variance due to "
-                 "this parameter, its interactions included."),
-    "ST_conf": Column(_SOBOL_UNIT, "Half-width of the 95% bootstrap confidence interval of ST."),
-}
-
-# --- scenario values (sweep grid columns are scenario key paths) --------------------------------
-
-
-def _param(unit: str, description: str, ratio_scale: bool = True) -> Column:
-    return Column(unit, description, ratio_scale=ratio_scale)
-
-
-_FACTOR = "factor per year (1 = constant)"
-_NATS = "nats per token (on reducible loss R)"
-
-#: Scenario values by key path without list indices (``firms.price`` for ``firms.0.price``).
-PARAMETERS: dict[str, Column] = {
-    "meta.name": _text("Scenario name."),
-    "meta.description": _text("Free text; its first line is the one-line summary."),
-    "meta.seed": Column("integer", "Seed of the model's random generator.", ratio_scale=False),
-    "meta.start_year": _calendar("Calendar year at t = 0."),
-    "meta.years": _param("years", "Simulated length."),
-    "meta.periods_per_year": _param("periods per year", "Periods per year (4 = quarterly decisions)."),
-    "scaling.preset": _text("Named constants of the loss law L(N, D) = E0 + A N^-alpha + B D^-beta."),
-    "scaling.closure": _text("Data-bound closure: cap limits N to N_match(D_bar); additive is the plain law."),
-    "scaling.E0": _param("nats per token", "Irreducible loss of the scaling law."),
-    "scaling.A": _param("nats per token x parameters^alpha", "Coefficient of the parameter term."),
-    "scaling.B": _param("nats per token x tokens^beta", "Coefficient of the data term."),
-    "scaling.alpha": _param("dimensionless exponent", "Exponent of the parameter term."),
-    "scaling.beta": _param("dimensionless exponent", "Exponent of the data term."),
-    "hardware.flop_per_dollar": _param("FLOP per dollar", "Hardware price-performance E at meta.start_year."),
-    "hardware.growth_per_year": _param(_FACTOR, "Growth of E per year until hardware.stall_year."),
-    "hardware.stall_year": _calendar("Calendar year after which E grows at growth_after_stall; empty: never."),
-    "hardware.growth_after_stall": _param(_FACTOR, "Growth of E per year after hardware.stall_year."),
-    "data.stock_tokens": _param("effective tokens", "Usable data stock D_bar at meta.start_year."),
-    "data.stock_growth_per_year": _param(_FACTOR, "Growth of the data stock per year."),
-    "data.efficiency": _param("dimensionless multiplier", "Data efficiency rho_D at meta.start_year."),
-    "data.efficiency_growth_per_year": _param(_FACTOR, "Growth of rho_D per year."),
-    "data.cost_per_token": _param("dollars per training token", "Data cost c_D."),
-    "consumers.count": _param("simulated consumers", "Each stands for population / count people."),
-    "consumers.population": _param("people", "Market size at meta.start_year."),
-    "consumers.population_growth_per_year": _param(_FACTOR, "Growth of the population per year."),
-    "consumers.family": _text("Distribution family of consumers' quality thresholds."),
-    "consumers.median_threshold": _param(_NATS, "Median threshold of the lognormal family."),
-    "consumers.sigma": _param("dimensionless (spread of ln threshold)", "Lognormal spread of thresholds."),
-    "consumers.pareto_max_threshold": _param(_NATS, "Largest threshold of the pareto family."),
-    "consumers.pareto_k": _param("dimensionless exponent", "Shape of the pareto family."),
-    "consumers.loguniform_min": _param(_NATS, "Smallest threshold of the loguniform family."),
-    "consumers.loguniform_max": _param(_NATS, "Largest threshold of the loguniform family."),
-    "consumers.value_exponent": _param("dimensionless exponent", "kappa: value per adopter grows as "
-                                       "(R_ref / R)^kappa."),
-    "consumers.tokens_per_adopter_per_period": _param("tokens per adopter per {period}", "T: tokens "
-                                                      "served to each adopter."),
-    "consumers.price_sensitivity": _param("ln-R utility per dollar", "Converts price into utility, and "
-                                          "surplus into dollars."),
-    "consumers.switching_cost": _param("ln-R utility", "Utility penalty for changing model."),
-    "market.logit_lambda": _param("ln-R utility", "Logit noise of consumers' choice among models."),
-    "market.damping": _param("weight 0-1", "Weight on the new best response in damped updates."),
-    "firms.name": _text("Firm name."),
-    "firms.strategy": _text("Decision rule."),
-    "firms.price": _param("dollars per adopter per {period}", "List price at the reference loss."),
-    "firms.cash": _param("dollars", "Cash at the start (or at entry)."),
-    "firms.credit_limit": _param("dollars", "The firm exits when its cash falls below this."),
-    "firms.retrain_every_periods": _param("{periods}", "Time between model generations."),
-    "firms.training_lag_periods": _param("{periods}", "Time between starting and releasing a model."),
-    "firms.horizon_periods": _param("{periods}", "Time over which a new model's profit is evaluated."),
-    "firms.fixed_cost_per_period": _param("dollars per {period}", "Costs paid whatever the firm sells."),
-    "firms.entry_year": _calendar("Calendar year of entry; empty: present from the start."),
-    "firms.growth_factor_per_year": _param(_FACTOR, "fixed_growth: growth of training spend per year."),
-    "firms.initial_spend": _param("dollars", "fixed_growth: first training spend."),
-    "firms.leader": _text("open_weights: name of the firm followed."),
-    "firms.lag_periods": _param("{periods}", "open_weights: time behind the leader's releases."),
-    "firms.compute_fraction": _param("fraction 0-1", "open_weights: fraction of the leader's compute used."),
-}
-
 # --- tables by file name ---------------------------------------------------------------------------
 
 #: File name -> the dictionaries its columns are looked up in, first match wins.
@@ -320,7 +81,6 @@ _WITH_CHANGES = {"comparison.csv"}
 
 _PERIOD_NAMES = {1: ("year", "years"), 2: ("half-year", "half-years"), 4: ("quarter", "quarters"),
                  12: ("month", "months"), 26: ("fortnight", "fortnights"), 52: ("week", "weeks")}
-_LIST_INDEX = re.compile(r"\.\d+(?=\.|$)|\[\d+\]")
 
 
 def period_name(periods_per_year: int | None, plural: bool = False) -> str:
@@ -348,11 +108,11 @@ def _lookup(table: str, column: str) -> Column | None:
         if column in dictionary:
             return dictionary[column]
     if table in _WITH_PARAMETERS and ("." in column or "[" in column):
-        return PARAMETERS.get(_LIST_INDEX.sub("", column))
+        return PARAMETERS.get(without_indices(column))
     if table in _WITH_CHANGES:
         for suffix in (DIFF_SUFFIX, PCT_SUFFIX):
             base = _lookup(table, column.removesuffix(suffix)) if column.endswith(suffix) else None
-            if base is not None and (suffix == DIFF_SUFFIX or base.ratio_scale) and base.unit != _TEXT:
+            if base is not None and (suffix == DIFF_SUFFIX or base.ratio_scale) and base.unit != TEXT_UNIT:
                 return _change_column(column.removesuffix(suffix), base, suffix)
     return None
 
@@ -395,7 +155,7 @@ def describe(table: str, column: str, periods_per_year: int | None) -> tuple[str
     entry = _lookup(table, column)
     if entry is None:
         raise UnknownColumnError(f"{table}: column {column!r} has no entry in marketsim.sim.tables; add its "
-                                 f"unit and meaning there")
+                                 f"unit and meaning in marketsim.sim.columns")
     return _fill(entry.unit, periods_per_year), _fill(entry.description, periods_per_year)
 
 
@@ -430,7 +190,7 @@ def columns_table(
             rows.append({"table": table, "column": column, "unit": unit, "description": description})
     if unknown and strict:
         raise UnknownColumnError(f"columns without an entry in marketsim.sim.tables (add their unit and "
-                                 f"meaning there): {'; '.join(unknown)}")
+                                 f"meaning in marketsim.sim.columns): {'; '.join(unknown)}")
     return pd.DataFrame(rows, columns=_HEADER)
 
 
@@ -471,3 +231,4 @@ def write_columns(
         tmp.unlink(missing_ok=True)
         raise
     return path
+

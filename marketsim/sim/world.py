@@ -20,35 +20,11 @@ No Mesa here: the model asks ``World.at(t)`` once per period.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
 import numpy as np
 from numpy.typing import ArrayLike
 
-
-class GrowthPathError(ValueError):
-    """A GrowthPath field is invalid; ``field`` names it so callers can point at their own key."""
-
-    def __init__(self, field: str, value: Any, allowed: str) -> None:
-        self.field = field
-        self.value = value
-        self.allowed = allowed
-        super().__init__(f"GrowthPath.{field} = {_show(value)}: must be {allowed}")
-
-
-def _show(value: Any) -> str:
-    """repr of a value for an error message, with numpy scalars shown as plain Python numbers."""
-    return repr(value.item() if isinstance(value, np.generic) else value)
-
-
-def _check_positive(field: str, value: Any) -> None:
-    if not _is_real(value) or not (np.isfinite(value) and value > 0):
-        raise GrowthPathError(field, value, "a finite number > 0")
-
-
-def _is_real(value: Any) -> bool:
-    # bool is an int subclass, but True/False as a growth factor is always a mistake
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)
+from marketsim.config import Scenario
+from marketsim.economics.checks import is_real, require_positive
 
 
 @dataclass(frozen=True)
@@ -72,12 +48,11 @@ class GrowthPath:
     growth_after_stall: float = 1.0
 
     def __post_init__(self) -> None:
-        _check_positive("start", self.start)
-        _check_positive("growth_per_year", self.growth_per_year)
-        _check_positive("growth_after_stall", self.growth_after_stall)
-        ts = self.stall_after_years
-        if ts is not None and (not _is_real(ts) or not (np.isfinite(ts) and ts >= 0)):
-            raise GrowthPathError("stall_after_years", ts, "None or a finite number >= 0 (years)")
+        for field in ("start", "growth_per_year", "growth_after_stall"):
+            require_positive(field, getattr(self, field), prefix="GrowthPath.")
+        if self.stall_after_years is not None:
+            require_positive("stall_after_years", self.stall_after_years, allow_zero=True, prefix="GrowthPath.",
+                             unit="years; or None")
 
     def log_growth(self, t: ArrayLike) -> float | np.ndarray:
         """ln(value(t) / start) at t years since the start: the exponents add in logs, so decades
@@ -146,7 +121,7 @@ class World:
             path = getattr(self, name)
             if not isinstance(path, GrowthPath):
                 raise ValueError(f"World.{name} = {path!r}: must be a GrowthPath")
-        if not isinstance(self.start_year, (int, np.integer)) or isinstance(self.start_year, bool):
+        if not is_real(self.start_year) or not isinstance(self.start_year, (int, np.integer)):
             raise ValueError(f"World.start_year = {self.start_year!r}: must be an integer calendar year")
 
     def at(self, t: float) -> WorldState:
@@ -163,40 +138,17 @@ class World:
         )
 
     @classmethod
-    def from_scenario(cls, scn: Any) -> "World":
-        """Build the world from a validated scenario (reads ``meta``, ``hardware``, ``data`` and
-        ``consumers`` attributes; see docs/architecture.md). ``hardware.stall_year`` is an absolute
-        calendar year and becomes ``stall_after_years = stall_year - meta.start_year``."""
+    def from_scenario(cls, scn: Scenario) -> "World":
+        """The world of a validated scenario. ``hardware.stall_year`` is an absolute calendar year
+        and becomes ``stall_after_years = stall_year - meta.start_year`` (the schema has checked
+        that it is not before the start)."""
         start_year = scn.meta.start_year
         hw, data, cons = scn.hardware, scn.data, scn.consumers
-        stall_year = getattr(hw, "stall_year", None)
-        if stall_year is not None and stall_year < start_year:
-            raise ValueError(
-                f"scenario hardware.stall_year = {stall_year!r}: must be >= meta.start_year "
-                f"= {start_year!r} (or omitted for no stall)")
-        stall = None if stall_year is None else stall_year - start_year
+        stall = None if hw.stall_year is None else hw.stall_year - start_year
         return cls(
-            hardware=_scenario_path("hardware", start=("flop_per_dollar", hw.flop_per_dollar),
-                                    growth_per_year=("growth_per_year", hw.growth_per_year),
-                                    stall_after_years=("stall_year", stall),
-                                    growth_after_stall=("growth_after_stall",
-                                                        getattr(hw, "growth_after_stall", 1.0))),
-            data_stock=_scenario_path("data", start=("stock_tokens", data.stock_tokens),
-                                      growth_per_year=("stock_growth_per_year", data.stock_growth_per_year)),
-            data_efficiency=_scenario_path("data", start=("efficiency", data.efficiency),
-                                           growth_per_year=("efficiency_growth_per_year",
-                                                            data.efficiency_growth_per_year)),
-            population=_scenario_path("consumers", start=("population", cons.population),
-                                      growth_per_year=("population_growth_per_year",
-                                                       cons.population_growth_per_year)),
+            hardware=GrowthPath(hw.flop_per_dollar, hw.growth_per_year, stall, hw.growth_after_stall),
+            data_stock=GrowthPath(data.stock_tokens, data.stock_growth_per_year),
+            data_efficiency=GrowthPath(data.efficiency, data.efficiency_growth_per_year),
+            population=GrowthPath(cons.population, cons.population_growth_per_year),
             start_year=start_year,
         )
-
-
-def _scenario_path(section: str, **fields: tuple[str, Any]) -> GrowthPath:
-    """GrowthPath from ``field=(scenario_key, value)`` pairs; errors name ``section.scenario_key``."""
-    try:
-        return GrowthPath(**{field: value for field, (_, value) in fields.items()})
-    except GrowthPathError as err:
-        key = fields[err.field][0]
-        raise ValueError(f"scenario {section}.{key} = {_show(err.value)}: must be {err.allowed}") from err

@@ -73,9 +73,9 @@ class Mutation:
 # `replacement`) of the mutation the error names so that it breaks the same mechanism again.
 MUTATIONS: tuple[Mutation, ...] = (
     Mutation(
-        "damping_off", "marketsim/sim/firm.py",
-        "_damped(model, residual, best, mono, model.scenario.market.damping, kwargs)",
-        "_damped(model, residual, best, mono, 1.0, kwargs)",
+        "damping_off", "marketsim/sim/strategies.py",
+        "damping=scn.market.damping",
+        "damping=1.0",
         "market.damping treated as 1 in the firm's decision (undamped best response); "
         "test_damping_moves_the_model_a_fraction_theta_toward_the_best_response"),
     Mutation(
@@ -85,8 +85,8 @@ MUTATIONS: tuple[Mutation, ...] = (
         "retraining cycles of all firms aligned; test_first_retraining_is_staggered_by_firm_order"),
     Mutation(
         "no_switching_cost", "marketsim/sim/model.py",
-        "choice_args = (self.scenario.market.logit_lambda, cons.price_sensitivity, cons.switching_cost)",
-        "choice_args = (self.scenario.market.logit_lambda, cons.price_sensitivity, 0.0)",
+        "cons.switching_cost)",
+        "0.0)",
         "consumers choose as if switching were free; "
         "test_switching_cost_sets_the_churn_between_two_labs_as_the_logit_predicts"),
     Mutation(
@@ -96,13 +96,13 @@ MUTATIONS: tuple[Mutation, ...] = (
         "consumer_surplus summed over simulated consumers, not scaled to people; "
         "test_consumer_surplus_doubles_with_the_population_at_the_same_consumer_count"),
     Mutation(
-        "no_own_price", "marketsim/sim/firm.py",
-        "own_shift=-ps * firm.price",
+        "no_own_price", "marketsim/sim/strategies.py",
+        "own_shift=-ps * ctx.price",
         "own_shift=0.0",
         "the firm's own price left out of its best response; test_own_price_enters_the_best_response"),
     Mutation(
-        "lambda_one", "marketsim/sim/firm.py",
-        "lam=model.scenario.market.logit_lambda",
+        "lambda_one", "marketsim/sim/strategies.py",
+        "lam=scn.market.logit_lambda",
         "lam=1.0",
         "logit lambda of the best response replaced by 1.0; test_logit_lambda_enters_the_best_response"),
 )

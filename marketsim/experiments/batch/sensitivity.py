@@ -13,9 +13,6 @@ the sample size, the metric name) is checked before the cluster starts or anythi
 
 from __future__ import annotations
 
-import re
-import types
-import typing
 from collections.abc import Collection, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,31 +20,25 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
-from pydantic import BaseModel
 from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import sobol as sobol_sample
 
-from marketsim.sim.tables import write_columns
-from marketsim.experiments.batch.sweep import (
-    DEFAULT_STALL_TIMEOUT,
+from marketsim.config import ScenarioError
+from marketsim.config.keypaths import field_type
+from marketsim.experiments.batch.cluster import DEFAULT_STALL_TIMEOUT
+from marketsim.experiments.batch.parameters import RunSpec, check_run_count, make_run_id, resolve_seeds
+from marketsim.experiments.batch.source import (
     RunFn,
-    RunSpec,
     ScenarioSource,
-    atomic_write,
-    check_run_count,
-    columns_info,
-    make_run_id,
     read_scenario,
-    resolve_seeds,
-    run_specs,
     scenario_seed,
-    sweep_manifest,
     validate_overrides,
 )
-from marketsim.config.scenario import ScenarioError
+from marketsim.experiments.batch.store import columns_info, sweep_manifest
+from marketsim.experiments.batch.sweep import run_specs
+from marketsim.experiments.files import atomic_write
+from marketsim.sim.tables import write_columns
 
-_PARAM_FORMAT = "expected key.path=low:high (e.g. hardware.growth_per_year=1.1:1.5)"
-_KEY_PATH = re.compile(r"^[A-Za-z_]\w*(\.\w+|\[\d+\])*$")
 # Columns of summary.parquet that are not run outputs.
 _NOT_METRICS = {"run_id", "seed", "status", "error"}
 RESULT_COLUMNS = ["parameter", "S1", "S1_conf", "ST", "ST_conf"]
@@ -61,30 +52,6 @@ SUMMARY_METRICS = (
 )
 
 
-def parse_bounds(specs: Sequence[str]) -> dict[str, tuple[float, float]]:
-    """Parse ``--param`` specs ``"key.path=low:high"`` into {key path: (low, high)}.
-
-    Raises:
-        ValueError: naming the spec, for a bad format, non-numbers, low >= high or a repeated key.
-    """
-    bounds: dict[str, tuple[float, float]] = {}
-    for spec in specs:
-        key, sep, range_text = (part.strip() for part in spec.partition("="))
-        low_text, colon, high_text = range_text.partition(":")
-        if not sep or not colon or not _KEY_PATH.match(key):
-            raise ValueError(f"--param {spec!r}: {_PARAM_FORMAT}")
-        try:
-            low, high = float(low_text), float(high_text)
-        except ValueError:
-            raise ValueError(f"--param {spec!r}: low and high must be numbers; {_PARAM_FORMAT}") from None
-        if not (np.isfinite(low) and np.isfinite(high) and low < high):
-            raise ValueError(f"--param {spec!r}: need finite low < high, got low={low}, high={high}")
-        if key in bounds:
-            raise ValueError(f"--param {spec!r}: key {key!r} is given twice")
-        bounds[key] = (low, high)
-    return bounds
-
-
 def sobol_problem(params: Mapping[str, tuple[float, float]]) -> dict[str, Any]:
     """The SALib problem dict for {key path: (low, high)}."""
     return {
@@ -92,64 +59,6 @@ def sobol_problem(params: Mapping[str, tuple[float, float]]) -> dict[str, Any]:
         "names": list(params),
         "bounds": [[float(lo), float(hi)] for lo, hi in params.values()],
     }
-
-
-def field_type(model: BaseModel, key_path: str) -> Any:
-    """The Python type of the field at ``key_path`` (e.g. ``"firms.0.retrain_every_periods"``) of a
-    pydantic model: the value's type if set, else its annotation's non-None member.
-
-    Raises:
-        ValueError: naming the key path and the missing field or list entry.
-    """
-    node: Any = model
-    annotation: Any = type(model)
-    walked: list[str] = []
-    for segment in re.sub(r"\[(\d+)\]", r".\1", key_path).split("."):
-        here = ".".join(walked) or "the scenario"
-        model_type = node if isinstance(node, BaseModel) else None
-        fields = type(node).model_fields if model_type is not None else _model_fields(annotation)
-        if fields is not None:
-            if segment not in fields:
-                raise ValueError(f"{key_path}: {here} has no field {segment!r} (allowed: {', '.join(fields)})")
-            annotation = fields[segment].annotation
-            node = getattr(node, segment) if model_type is not None else None
-        elif isinstance(node, list | tuple):
-            if not segment.isdigit() or int(segment) >= len(node):
-                entries = "entry" if len(node) == 1 else "entries"
-                raise ValueError(f"{key_path}: {here} has {len(node)} {entries}, no entry {segment!r}")
-            node, annotation = node[int(segment)], None
-        else:
-            raise ValueError(f"{key_path}: {here} is a single value and has no field {segment!r}")
-        walked.append(segment)
-    if node is not None:
-        return type(node)
-    members = _annotation_types(annotation) - {type(None)}
-    return next(iter(members)) if len(members) == 1 else annotation
-
-
-def _model_fields(annotation: Any) -> dict[str, Any] | None:
-    """The fields of the pydantic model an (Optional) annotation names, else None."""
-    for member in _annotation_types(annotation):
-        if isinstance(member, type) and issubclass(member, BaseModel):
-            return dict(member.model_fields)
-    return None
-
-
-def is_integer_field(model: BaseModel, key_path: str) -> bool:
-    """Whether ``key_path`` of a pydantic model is an int field (bools are not); unset optional
-    fields are judged by their annotation.
-
-    Raises:
-        ValueError: naming the key path and the missing segment.
-    """
-    return field_type(model, key_path) is int
-
-
-def _annotation_types(annotation: Any) -> set[Any]:
-    """The member types of a (possibly Optional / union) annotation."""
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        return set(typing.get_args(annotation))
-    return {annotation}
 
 
 def check_params(
@@ -257,7 +166,7 @@ def sobol_sensitivity(
 
     Args:
         scenario_path: the scenario TOML file, read once here (workers get its text).
-        params: {key path: (low, high)} sampled uniformly, e.g. from :func:`parse_bounds`.
+        params: {key path: (low, high)} sampled uniformly, e.g. from :func:`marketsim.config.keypaths.parse_range_specs`.
         samples: Sobol' base sample size N, a power of 2; N (k + 2) configurations are run.
         output: a numeric key of the run summary (e.g. ``final_adoption_share``).
         seeds: seeds per configuration (count from meta.seed, or a list); the metric is averaged.
