@@ -4,7 +4,7 @@ runs on dask into a resumable folder (:mod:`marketsim.experiments.batch`)."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -31,6 +31,15 @@ BATCH_EXIT_HELP = (
     "finished runs kept)."
 )
 
+# The options sweep and sensitivity share, declared once.
+Workers = Annotated[int | None, typer.Option("--workers", min=1, help=WORKERS_HELP)]
+Scheduler = Annotated[str | None, typer.Option("--scheduler", help=SCHEDULER_HELP)]
+BatchOverrides = Annotated[list[str] | None, typer.Option("--set", help=SET_HELP + " Applies to every run.")]
+Restart = Annotated[bool, typer.Option("--force", "--restart", help=RESTART_HELP)]
+StallTimeout = Annotated[float, typer.Option("--stall-timeout", help=STALL_HELP)]
+Dashboard = Annotated[bool, typer.Option("--dashboard", help=DASHBOARD_HELP)]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar or table; print only the folder.")]
+
 
 def report_failures(result: SweepResult) -> None:
     """Exit 1 if runs failed (after the table), pointing at their records."""
@@ -47,14 +56,14 @@ def sweep_command(
     grid: list[str] | None = typer.Option(
         None, "--grid", help="key.path=v1,v2,... (repeatable); every combination is run."),
     seeds: int = typer.Option(1, "--seeds", min=1, help="Seeds per configuration: meta.seed, meta.seed + 1, ..."),
-    workers: int | None = typer.Option(None, "--workers", min=1, help=WORKERS_HELP),
-    scheduler: str | None = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
+    workers: Workers = None,
+    scheduler: Scheduler = None,
     out: Path = typer.Option(..., "--out", "-o", help=SWEEP_OUT_HELP, show_default=False),
-    overrides: list[str] | None = typer.Option(None, "--set", help=SET_HELP + " Applies to every run."),
-    force: bool = typer.Option(False, "--force", "--restart", help=RESTART_HELP),
-    stall_timeout: float = typer.Option(120.0, "--stall-timeout", help=STALL_HELP),
-    dashboard: bool = typer.Option(False, "--dashboard", help=DASHBOARD_HELP),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or table; print only the folder."),
+    overrides: BatchOverrides = None,
+    force: Restart = False,
+    stall_timeout: StallTimeout = 120.0,
+    dashboard: Dashboard = False,
+    quiet: Quiet = False,
 ) -> None:
     """Run a scenario over a grid of values x seeds on dask; write runs.parquet and summary.parquet.
 
@@ -85,14 +94,14 @@ def sensitivity_command(
     output: str = typer.Option(
         ..., "--output", help="Numeric key of a run's summary.json, e.g. final_adoption_share.", show_default=False),
     seeds: int = typer.Option(1, "--seeds", min=1, help="Seeds per configuration (the metric is averaged)."),
-    workers: int | None = typer.Option(None, "--workers", min=1, help=WORKERS_HELP),
-    scheduler: str | None = typer.Option(None, "--scheduler", help=SCHEDULER_HELP),
+    workers: Workers = None,
+    scheduler: Scheduler = None,
     out: Path = typer.Option(..., "--out", "-o", help=SWEEP_OUT_HELP, show_default=False),
-    overrides: list[str] | None = typer.Option(None, "--set", help=SET_HELP + " Applies to every run."),
-    force: bool = typer.Option(False, "--force", "--restart", help=RESTART_HELP),
-    stall_timeout: float = typer.Option(120.0, "--stall-timeout", help=STALL_HELP),
-    dashboard: bool = typer.Option(False, "--dashboard", help=DASHBOARD_HELP),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar or table; print only the folder."),
+    overrides: BatchOverrides = None,
+    force: Restart = False,
+    stall_timeout: StallTimeout = 120.0,
+    dashboard: Dashboard = False,
+    quiet: Quiet = False,
 ) -> None:
     """Sobol' indices (S1, ST) of a summary metric; write sensitivity.csv and sensitivity.png.
 
