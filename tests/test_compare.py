@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
+
+from _cli import invoke
 
 from marketsim import viz as plots
-from marketsim.cli import app
 from marketsim.sim.tables import COLUMNS_FILE
 from marketsim.experiments.compare import (
     COMPARISON_COLUMNS,
@@ -88,16 +86,6 @@ def test_differences_and_percent_changes_against_the_first_scenario(tmp_path):
 
 # --- the command ---------------------------------------------------------------------------------
 
-runner = CliRunner()
-
-
-def invoke(*args: str, cwd: Path):
-    old = Path.cwd()
-    os.chdir(cwd)
-    try:
-        return runner.invoke(app, list(args))
-    finally:
-        os.chdir(old)
 
 
 @pytest.fixture

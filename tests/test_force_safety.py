@@ -17,10 +17,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from typer.testing import CliRunner
 
+from _cli import invoke as cli
 from _synthetic import write_mini_scenario
-from marketsim.cli import app
 from marketsim.experiments import safety
 from marketsim.experiments.outputs import (
     MANIFEST_NAME,
@@ -37,17 +36,6 @@ from marketsim.experiments.outputs import (
     write_table,
 )
 
-runner = CliRunner()
-
-
-def cli(*args: str, cwd: Path):
-    """Run the CLI in ``cwd`` (CliRunner: the same group class, handlers and error wrapping)."""
-    old = Path.cwd()
-    os.chdir(cwd)
-    try:
-        return runner.invoke(app, list(args))
-    finally:
-        os.chdir(old)
 
 
 def marked(path: Path, *files: str) -> Path:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import tomllib
 from pathlib import Path
 
@@ -13,8 +12,8 @@ import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from typer.testing import CliRunner
 
+from _cli import invoke
 from _synthetic import (
     FIRM_COLUMNS,
     MINI_SCENARIO_TOML,
@@ -24,7 +23,6 @@ from _synthetic import (
     make_tables,
     write_mini_scenario,
 )
-from marketsim.cli import app
 from marketsim.experiments.compare import (
     COMPARISON_COLUMNS,
     check_distinct_names,
@@ -302,16 +300,6 @@ def test_default_compare_name():
 # --- commands (these run the model on a one-year, 200-consumer scenario) ---------------------------
 
 
-runner = CliRunner()
-
-
-def invoke(*args: str, cwd: Path):
-    old = Path.cwd()
-    os.chdir(cwd)
-    try:
-        return runner.invoke(app, list(args))
-    finally:
-        os.chdir(old)
 
 
 def test_run_command_writes_the_folder_and_refuses_to_overwrite(tmp_path):
