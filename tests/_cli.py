@@ -8,6 +8,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from marketsim.cli import app
+from marketsim.experiments.outputs import write_manifest
 
 runner = CliRunner()
 
@@ -21,3 +22,12 @@ def invoke(*args: str, cwd: Path):
         return runner.invoke(app, list(args))
     finally:
         os.chdir(old)
+
+
+def marked_folder(path: Path, *files: str, text: str = "old") -> Path:
+    """A folder marketsim could have written (it carries the manifest), holding ``files`` with ``text``."""
+    path.mkdir(parents=True)
+    write_manifest(path, "run", seed=1)
+    for name in files:
+        (path / name).write_text(text)
+    return path

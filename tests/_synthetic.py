@@ -181,3 +181,30 @@ def write_mini_scenario(folder: Path, name: str = "mini") -> Path:
     path = Path(folder) / f"{name}.toml"
     path.write_text(MINI_SCENARIO_TOML.format(name=name), encoding="utf-8")
     return path
+
+
+#: A one-firm, one-year scenario for batch (sweep/sensitivity) tests: ``.format(name=..., count=...)``.
+BATCH_SCENARIO_TOML = """\
+[meta]
+name = "{name}"
+seed = 5
+years = 1
+
+[hardware]
+flop_per_dollar = 1e17
+growth_per_year = 1.3
+
+[data]
+stock_tokens = 1e13
+
+[consumers]
+count = {count}
+population = 1e8
+tokens_per_adopter_per_period = 1e5
+
+[[firms]]
+name = "A"
+price = 5.0
+cash = 1e10
+credit_limit = 0.0
+"""

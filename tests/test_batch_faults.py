@@ -28,6 +28,8 @@ import psutil
 import pytest
 from typer.testing import CliRunner
 
+from _synthetic import BATCH_SCENARIO_TOML
+
 from marketsim.cli import app
 from marketsim.experiments.outputs import MANIFEST_NAME, write_manifest
 from marketsim.experiments.batch.sensitivity import SUMMARY_METRICS, sobol_sensitivity
@@ -40,30 +42,7 @@ from marketsim.config import ScenarioError
 
 TESTS = Path(__file__).parent
 
-SMALL_SCENARIO = """
-[meta]
-name = "faults"
-seed = 5
-years = 1
-
-[hardware]
-flop_per_dollar = 1e17
-growth_per_year = 1.3
-
-[data]
-stock_tokens = 1e13
-
-[consumers]
-count = 100
-population = 1e8
-tokens_per_adopter_per_period = 1e5
-
-[[firms]]
-name = "A"
-price = 5.0
-cash = 1e10
-credit_limit = 0.0
-"""
+SMALL_SCENARIO = BATCH_SCENARIO_TOML.format(name="faults", count=100)
 
 
 def toy_run(scenario: ScenarioSource, overrides: Sequence[str], seed: int) -> tuple[pd.DataFrame, dict]:

@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 
 from _cli import invoke as cli
+from _cli import marked_folder
 from _synthetic import write_mini_scenario
 from marketsim.experiments import safety
 from marketsim.experiments.outputs import (
@@ -39,12 +40,8 @@ from marketsim.experiments.outputs import (
 
 
 def marked(path: Path, *files: str) -> Path:
-    """A folder carrying the manifest (as if marketsim wrote it), with some files."""
-    path.mkdir(parents=True)
-    write_manifest(path, "run", seed=1)
-    for name in files:
-        (path / name).write_text("keep me")
-    return path
+    """A folder carrying the manifest (as if marketsim wrote it), with files saying "keep me"."""
+    return marked_folder(path, *files, text="keep me")
 
 
 def assert_refused(result, *fragments: str) -> None:

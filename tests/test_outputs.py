@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from _cli import invoke
+from _cli import invoke, marked_folder
 from _synthetic import (
     FIRM_COLUMNS,
     MINI_SCENARIO_TOML,
@@ -35,7 +35,6 @@ from marketsim.experiments.outputs import (
     OutputExistsError,
     atomic_output_dir,
     folder_name,
-    write_manifest,
     write_run,
 )
 from marketsim.experiments.run import RunResult, json_safe, summarize, with_seed
@@ -59,13 +58,6 @@ def synthetic_result(name: str = "mini", **spec) -> RunResult:
     return RunResult(scenario, 3, model, firms, summarize(model, firms, scenario, 3))
 
 
-def marked_folder(path: Path, *files: str) -> Path:
-    """A folder marketsim could have written (it carries the manifest), with some files."""
-    path.mkdir(parents=True)
-    write_manifest(path, "run", seed=1)
-    for name in files:
-        (path / name).write_text("old")
-    return path
 
 
 def siblings(path: Path) -> list[str]:

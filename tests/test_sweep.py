@@ -23,6 +23,8 @@ from distributed import LocalCluster
 from hypothesis import given
 from hypothesis import strategies as st
 
+from _synthetic import BATCH_SCENARIO_TOML
+
 from marketsim.config.keypaths import parse_list_specs, parse_scalar
 from marketsim.experiments.batch.parameters import make_run_id, resolve_seeds, sweep_runs
 from marketsim.experiments.batch.source import ScenarioSource, read_scenario
@@ -286,30 +288,7 @@ def test_own_local_cluster_when_no_scheduler_given(tmp_path: Path) -> None:
 
 # --- the real run function and the command line ----------------------------------------------------
 
-SMALL_SCENARIO = """
-[meta]
-name = "sweep-test"
-seed = 5
-years = 1
-
-[hardware]
-flop_per_dollar = 1e17
-growth_per_year = 1.3
-
-[data]
-stock_tokens = 1e13
-
-[consumers]
-count = 500
-population = 1e8
-tokens_per_adopter_per_period = 1e5
-
-[[firms]]
-name = "A"
-price = 5.0
-cash = 1e10
-credit_limit = 0.0
-"""
+SMALL_SCENARIO = BATCH_SCENARIO_TOML.format(name="sweep-test", count=500)
 
 
 @pytest.mark.slow
