@@ -91,9 +91,15 @@ def make_tables(spec: SyntheticSpec | None = None) -> tuple[pd.DataFrame, pd.Dat
         firm_frames.append(pd.DataFrame({
             "step": steps, "year": year, "firm": r["firm"], "strategy": r["strategy"],
             "alive": r["alive"], "N": r["N"], "D": r["D"], "loss": r["loss"],
-            "compute": r["compute"], "price": r["price"], "adopters": adopters, "share": share,
+            "compute": r["compute"], "price": r["price"], "price_per_mtok": r["price"] / 1e5 * 1e6,
+            "price_adj": r["price"] * 0.5, "markup": 0.7 * r["price"], "adopters": adopters, "share": share,
             "revenue": revenue, "serving_cost": serving, "training_cost": r["training_cost"],
-            "fixed_cost": 0.0, "profit": profit, "cash": cash, "training": r["training"],
+            "fixed_cost": 0.0, "profit": profit, "cash": cash, "raised": 0.0, "paid_out": 0.0,
+            "debt": np.maximum(-cash, 0.0), "training": r["training"],
+            "in_market": r["alive"], "entry_cost": 0.0, "expected_profit": np.nan,
+            "exit_reason": np.where(r["alive"], "", "persistent losses"),
+            "regime": "compute-bound", "binding": "none",
+            "decision": np.where(r["alive"], np.where(r["training_cost"] > 0, "trained", "not due"), "exited"),
         }))
     firms = pd.concat(firm_frames).sort_values(["step", "firm"], kind="stable").reset_index(drop=True)
     firms = firms[FIRM_COLUMNS]
@@ -117,7 +123,11 @@ def make_tables(spec: SyntheticSpec | None = None) -> tuple[pd.DataFrame, pd.Dat
         "hhi": (shares**2).sum(axis=0),
         "consumer_surplus": adopters_total * 3.0,
         "firms_alive": alive.sum(axis=0),
+        "entries": 0,
+        "exits": np.diff(alive.sum(axis=0), prepend=alive.sum(axis=0)[0]).clip(max=0) * -1,
         "mean_price": per_step["price"].mean().to_numpy(),
+        "price_index_adj": per_step["price_adj"].mean().to_numpy(),
+        "data_bound_firms": 0,
     })
     return model[MODEL_COLUMNS], firms
 
@@ -135,7 +145,8 @@ def hand_model_table(adoption_share: list[float], *, start_year: int = 2030, ppy
         "training_spend_annual": np.asarray(spend, dtype=float) * ppy,
         "largest_N": np.linspace(1e9, 4e9, n), "largest_D": np.linspace(2e10, 8e10, n),
         "best_loss": np.linspace(2.5, 2.2, n), "hhi": np.linspace(1.0, 0.4, n),
-        "consumer_surplus": 0.0, "firms_alive": 2, "mean_price": 20.0,
+        "consumer_surplus": 0.0, "firms_alive": 2, "entries": 0, "exits": 0, "mean_price": 20.0,
+        "price_index_adj": 10.0, "data_bound_firms": 0,
     })[MODEL_COLUMNS]
 
 

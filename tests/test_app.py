@@ -85,15 +85,25 @@ def control(name: str) -> Control:
 
 
 def test_controls_start_at_the_scenario_values_and_show_them_with_units(baseline):
+    # Read off the scenario (its calibrated numbers change; the mapping and the rounding must not).
     assert default_settings(baseline) == {
-        "seed": "0", "hardware_growth": 1.38, "stall_year": None, "data_stock": 300.0, "data_growth": 1.07,
-        "data_efficiency": 1.0, "firms": 1, "price": 1.0, "sigma": 1.0, "family": "lognormal"}
+        "seed": str(baseline.meta.seed), "hardware_growth": round(baseline.hardware.growth_per_year, 2),
+        "stall_year": baseline.hardware.stall_year, "data_stock": round(baseline.data.stock_tokens / 1e12, 0),
+        "data_growth": round(baseline.data.stock_growth_per_year, 2),
+        "data_efficiency": round(baseline.data.efficiency_growth_per_year, 2), "firms": len(baseline.firms),
+        "price_sensitivity": round(baseline.consumers.price_sensitivity, 2),
+        "outside_option": round(baseline.market.outside_option, 1), "sigma": round(baseline.consumers.sigma, 2),
+        "family": baseline.consumers.family}
+    assert baseline.hardware.stall_year is None and len(baseline.firms) == 1
     texts = {c.name: control_text(c, control_default(c, baseline), baseline) for c in CONTROLS}
-    assert texts["hardware_growth"] == "Hardware growth: 1.38 x per year"
     assert texts["stall_year"] == "Hardware stalls after: never"
-    assert texts["data_stock"] == "Data stock: 300 trillion tokens"
-    assert texts["price"] == "Price: $1.00 per adopter per quarter"  # the period's length, not "period"
     assert texts["firms"] == "Number of firms: 1 (extra firms copy the first)"
+    assert control_text(control("hardware_growth"), 1.38, baseline) == "Hardware growth: 1.38 x per year"
+    assert control_text(control("data_stock"), 7050.0, baseline) == "Data stock: 7,050 trillion effective tokens"
+    assert (control_text(control("price_sensitivity"), 0.5, baseline)  # the period's length, not "period"
+            == "Price sensitivity: 0.50 ln R per $ per adopter per quarter")
+    assert (control_text(control("outside_option"), -1.0, baseline)
+            == "Outside option: -1.0 ln R relative to the best model at price 0")
     assert control_text(control("stall_year"), 2030, baseline) == "Hardware stalls after: 2030 calendar year"
     names = [c.name for c in CONTROLS]
     assert len(names) == len(set(names))
@@ -120,8 +130,7 @@ def test_every_control_value_becomes_a_valid_override_that_marketsim_run_accepts
             scenario = playground_scenario(baseline, {name: value})
         else:
             keys = [o.partition("=")[0] for o in changes.overrides]
-            expected = [c.key.replace("*", "0")] if c.key != "firms.*.price" else ["firms.0.price"]
-            assert keys in ([], expected), changes.overrides
+            assert keys in ([], [c.key]), changes.overrides
             # The same strings, given to the scenario loader as `marketsim run --set` gives them.
             scenario = load_scenario(file, [*base.overrides, *changes.overrides])
             assert scenario == playground_scenario(baseline, {name: value})
@@ -132,16 +141,55 @@ def test_every_control_value_becomes_a_valid_override_that_marketsim_run_accepts
 def test_no_stall_and_more_firms_are_changes_that_set_cannot_express():
     stalled = load_scenario(resolve_scenario_path("hardware_stall"))
     assert control_default(control("stall_year"), stalled) == 2030
-    changes = scenario_changes(stalled, {"stall_year": None, "firms": 3, "price": 2.0})
+    changes = scenario_changes(stalled, {"stall_year": None, "firms": 3, "price_sensitivity": 2.0})
     assert changes.no_stall and changes.n_firms == 3
-    assert changes.overrides == ("firms.0.price=2", "firms.1.price=2", "firms.2.price=2")
-    scenario = playground_scenario(stalled, {"stall_year": None, "firms": 3, "price": 2.0})
-    assert scenario.hardware.stall_year is None
+    assert changes.overrides == ("consumers.price_sensitivity=2",)
+    scenario = playground_scenario(stalled, {"stall_year": None, "firms": 3, "price_sensitivity": 2.0})
+    assert scenario.hardware.stall_year is None and scenario.consumers.price_sensitivity == 2.0
     assert [f.name for f in scenario.firms] == ["Frontier", "Frontier 2", "Frontier 3"]
-    assert all(f.price == 2.0 and f.strategy == stalled.firms[0].strategy for f in scenario.firms)
+    first = stalled.firms[0].model_dump()
+    assert all(f.model_dump() == {**first, "name": f.name} for f in scenario.firms)
     assert command_line("hardware_stall", (), changes) == (
-        "marketsim run hardware_stall --set firms.0.price=2 --set firms.1.price=2 --set firms.2.price=2"
+        "marketsim run hardware_stall --set consumers.price_sensitivity=2"
         "  # plus, in the scenario file: 3 firms (extra firms copy the first); no hardware stall")
+
+
+def _moved(c: Control, scenario) -> object:
+    """A value of control ``c`` other than its value in ``scenario``: its other end, or another choice."""
+    if c.kind == "choice":
+        return next(choice for choice in c.choices if choice != control_default(c, scenario))
+    low, high = control_bounds(c, scenario)
+    value = control_default(c, scenario)
+    if c.kind == "year":
+        return low
+    if c.kind == "int":  # one more firm: enough to matter, and quick
+        return value + 1 if value < high else value - 1
+    return high if value - low < high - value else low
+
+
+@pytest.mark.parametrize("name", [c.name for c in CONTROLS if c.kind != "seed"])
+def test_every_control_changes_the_run(name, baseline):
+    """No control is a no-op (as ``firms.price`` became under best-response pricing): moving it
+    changes the tables of a two-year run."""
+    c = control(name)
+    moved = playground_scenario(baseline, {name: _moved(c, baseline)})
+    run, default = compute_run(moved), compute_run(baseline)
+    same = (run.model.shape == default.model.shape and run.firms.shape == default.firms.shape
+            and run.model.equals(default.model) and run.firms.equals(default.firms))
+    assert not same, f"moving {name} to {_moved(c, baseline)!r} left the run unchanged"
+
+
+def test_the_pricing_controls_move_the_prices_firms_set(baseline):
+    """Best-response prices: a more price-sensitive public gets a smaller markup, and a better outside
+    option (buying nothing) disciplines the prices too (docs/theory.md "Prices")."""
+    def mean_price(settings: dict) -> float:
+        return float(compute_run(playground_scenario(baseline, settings)).model["mean_price"].iloc[-1])
+
+    alpha = control_default(control("price_sensitivity"), baseline)
+    assert mean_price({"price_sensitivity": 2 * alpha}) < mean_price({}) < mean_price({"price_sensitivity": alpha / 2})
+    outside = control_default(control("outside_option"), baseline)
+    assert mean_price({"outside_option": outside + 1}) < mean_price({}) < mean_price({"outside_option": outside - 1})
+    assert "price" not in {c.name for c in CONTROLS} and not any(c.key.endswith(".price") for c in CONTROLS)
 
 
 @pytest.mark.parametrize("name", [name for name, _path, _doc in bundled_scenarios()])
@@ -189,7 +237,7 @@ def test_parse_seed_rejects_anything_else_with_a_clear_message(typed):
 
 def test_the_page_run_is_marketsim_run_of_the_command_line_it_shows(base, tmp_path):
     session = PlaygroundSession(base)
-    for name, value in {"hardware_growth": 1.5, "price": 2.0, "family": "pareto", "data_stock": 500.0,
+    for name, value in {"hardware_growth": 1.5, "price_sensitivity": 2.0, "family": "pareto", "data_stock": 500.0,
                         "seed": "7"}.items():
         session.set_setting(name, value)
     changes, error = session.changes()
@@ -200,7 +248,8 @@ def test_the_page_run_is_marketsim_run_of_the_command_line_it_shows(base, tmp_pa
 
     shown = command_line(base.file, base.overrides, changes)
     assert shown == ("marketsim run baseline --set meta.years=2 --set hardware.growth_per_year=1.5 "
-                     "--set data.stock_tokens=5e+14 --set firms.0.price=2 --set consumers.family=pareto --seed 7")
+                     "--set data.stock_tokens=5e+14 --set consumers.price_sensitivity=2 --set consumers.family=pareto "
+                     "--seed 7")
     out = tmp_path / "run"
     result = runner.invoke(cli, [*shlex.split(shown)[1:], "--out", str(out), "--quiet", "--no-figures"])
     assert result.exit_code == 0, result.output
@@ -498,9 +547,12 @@ def test_headline_shows_the_start_then_the_period_shown(baseline):
     run = compute_run(baseline)
     start = headline_values(run, 0)
     assert start["Year"] == "2025.00" and start["Adopters"] == "0 (0.0%)" and start["HHI"] == "0.000"
-    assert start["E (FLOP/$)"] == "7.1e+17" and start["Data stock (tokens)"] == "3e+14"
+    assert start["E (FLOP/$)"] == f"{baseline.hardware.flop_per_dollar:.3g}"
+    assert start["Data stock (effective tokens)"] == f"{baseline.data.stock_tokens:.3g}"
+    assert start["Mean price ($/adopter/quarter)"] == "0.00" and start["Firms in market"] == "1"
     now = headline_values(run, 4)
     assert now["Year"] == "2025.75"  # the fourth quarterly period starts three quarters in
+    assert now["Mean price ($/adopter/quarter)"] == f"{run.model['mean_price'].iloc[3]:.2f}" != "0.00"
     share = float(now["Adopters"].split("(")[1].rstrip("%)"))
     assert share == pytest.approx(100 * run.model["adoption_share"].iloc[3], abs=0.05)
 

@@ -24,7 +24,9 @@ import pandas as pd
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
 
+from marketsim.config import load_scenario, resolve_scenario_path
 from marketsim.sim.model import MODEL_COLUMNS
+from marketsim.viz.playground import CONTROLS, control_default, control_text
 
 pytestmark = pytest.mark.slow
 
@@ -130,6 +132,14 @@ def control_value(page: Page, name: str) -> Locator:
     return page.locator(f".marketsim-control-{name} .marketsim-control-value")
 
 
+def expected_text(name: str, steps: int = 0) -> str:
+    """What the page should show for control ``name`` of the bundled baseline, ``steps`` slider
+    steps from its value (read off the scenario: its calibrated numbers may change)."""
+    baseline = load_scenario(resolve_scenario_path("baseline"))
+    (control,) = [c for c in CONTROLS if c.name == name]
+    return control_text(control, control_default(control, baseline) + steps * control.step, baseline)
+
+
 def press(page: Page, control: str, key: str, times: int) -> None:
     """Move a slider with the keyboard (``times`` steps)."""
     slider = page.locator(f".marketsim-control-{control} [role=slider]")
@@ -147,8 +157,10 @@ def step_to(page: Page, period: int) -> None:
 def check_tabs_and_slider_values(page: Page) -> None:
     expect(page.get_by_role("tab")).to_have_text(["Market", "Stall vs no stall", "Tables"])
     expect(control_value(page, "hardware_growth")).to_have_text("Hardware growth: 1.38 x per year")
-    expect(control_value(page, "data_stock")).to_have_text("Data stock: 300 trillion tokens")
-    expect(control_value(page, "price")).to_have_text("Price: $1.00 per adopter per quarter")
+    for name in ("data_stock", "price_sensitivity", "outside_option", "sigma"):
+        expect(control_value(page, name)).to_have_text(expected_text(name))
+    expect(control_value(page, "price_sensitivity")).to_contain_text(" ln R per $ per adopter per quarter")
+    expect(page.locator(".marketsim-control-price")).to_have_count(0)  # firms set prices: no price slider
     page.get_by_role("tab", name="Stall vs no stall").click()
     expect(page.locator(".marketsim-compare")).to_contain_text("stall after 2030", timeout=UI_TIMEOUT_MS)
     page.get_by_role("tab", name="Market").click()
@@ -193,14 +205,15 @@ def check_sessions_are_independent(first: Page, second: Page) -> None:
     expect(headline(first)).to_contain_text("period 4 of 80")
     # A slider shows its value without dragging, and moves only its own session's setting and run.
     press(first, "sigma", "ArrowRight", 1)
-    expect(control_value(first, "sigma")).to_have_text("Threshold spread sigma: 1.05 ln R")
+    moved, unmoved = expected_text("sigma", steps=1), expected_text("sigma")
+    sigma = moved.removeprefix("Threshold spread sigma: ").removesuffix(" ln R")
+    expect(control_value(first, "sigma")).to_have_text(moved)
     expect(first.locator(".marketsim-command")).to_have_text(
-        "marketsim run baseline --set consumers.sigma=1.05 --seed 0")
-    expect(first.locator(".marketsim-settings")).to_contain_text("Threshold spread sigma: 1.05 ln R",
-                                                                 timeout=UI_TIMEOUT_MS)
-    expect(control_value(second, "sigma")).to_have_text("Threshold spread sigma: 1.00 ln R")
+        f"marketsim run baseline --set consumers.sigma={sigma} --seed 0")
+    expect(first.locator(".marketsim-settings")).to_contain_text(moved, timeout=UI_TIMEOUT_MS)
+    expect(control_value(second, "sigma")).to_have_text(unmoved)
     expect(second.locator(".marketsim-command")).to_have_text("marketsim run baseline --seed 0")
-    expect(second.locator(".marketsim-settings")).to_contain_text("Threshold spread sigma: 1.00 ln R")
+    expect(second.locator(".marketsim-settings")).to_contain_text(unmoved)
     expect(headline(second)).to_contain_text("period 1 of 80")
 
 

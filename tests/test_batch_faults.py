@@ -448,7 +448,7 @@ def test_real_runs_use_the_scenario_as_read_when_the_file_changes_mid_sweep(tmp_
     original = tmp_path / "original.toml"
     original.write_text(SMALL_SCENARIO)
     out = tmp_path / "out"
-    grid = {"firms.0.price": [2.0, 3.0, 4.0, 5.0, 6.0, 8.0]}
+    grid = {"consumers.price_sensitivity": [0.25, 0.5, 1.0, 2.0, 4.0, 8.0]}  # sets the markup
     overrides = ["meta.years=3"]
     edited_at: list[int] = []
 
@@ -466,7 +466,7 @@ def test_real_runs_use_the_scenario_as_read_when_the_file_changes_mid_sweep(tmp_
     for spec in sweep_runs(grid, [5]):
         alone = run_scenario(load_scenario(original, [*overrides, *spec.overrides]), seed=5)
         table = pd.read_parquet(out / "runs" / f"{spec.run_id}.parquet")
-        pd.testing.assert_frame_equal(table.drop(columns=["run_id", "firms.0.price", "seed"]), alone.model)
+        pd.testing.assert_frame_equal(table.drop(columns=["run_id", "consumers.price_sensitivity", "seed"]), alone.model)
 
 
 # --- point 5: output folder rules ------------------------------------------------------------------

@@ -7,11 +7,13 @@ inequality, and states by how much the result would move if the mechanism were b
 mutations each test is meant to catch are listed in ``tests/mutations/run_mutations.py``; run
 ``python tests/mutations/run_mutations.py`` to check that every one of them is still caught.
 
-Small configurations (2,000-5,000 consumers, at most three years, fixed seeds) keep the file fast.
+Small self-contained configurations (LABS_TOML; 2,000-5,000 consumers, at most three years, fixed
+seeds) keep the file fast and independent of the bundled scenarios' calibration.
 """
 
 from __future__ import annotations
 
+import tomllib
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,25 +22,95 @@ import pytest
 
 import marketsim
 from marketsim import MarketModel
+from marketsim.config import scenario_from_dict
 from marketsim.economics import Demand, Optimum, ResidualDemand, ScalingLaw, evaluate, optimize
 from marketsim.sim.consumers import ConsumerPopulation
 
 SEED = 1
 
-#: Three identical profit-optimal labs (bundled oligopoly), cut to 2.25 years = 9 quarters so that
-#: every lab makes one decision against its rivals (LabC at step 7, LabB at 8, LabA at 9).
-#: price_sensitivity 0.5 (10x the scenario's) makes the own-price term of the best response large
-#: enough to move the chosen model by more than the optimizer's tolerance.
-RIVALRY = {"meta.years": 2.25, "consumers.count": 2000, "consumers.price_sensitivity": 0.5}
+#: A self-contained world for these tests, independent of the bundled scenarios (whose numbers
+#: change with every recalibration): identical labs with plenty of cash and a credit line, serving
+#: 1e4 tokens per adopter per period so that serving cost (2 N T / E, ~1e-2 dollars per adopter) stays
+#: far below the paid price (~1 dollar) and no lab runs out of money within these short runs. Prices
+#: are held fixed (firms.pricing = "fixed": quality-adjusted price = firms.price) so that these tests
+#: isolate the (N, D) decision and consumer choice; chosen prices are tested in tests/test_pricing.py.
+#: price_sensitivity 0.5 makes the own-price term of the best response large enough to move the
+#: chosen model by more than the optimizer's tolerance; a price below -outside_option /
+#: price_sensitivity = 2 reference dollars leaves every adopter a positive surplus (docs/theory.md §11).
+LABS_TOML = """\
+[meta]
+name = "mechanics"
+seed = 1
+start_year = 2025
+years = 2
+periods_per_year = 4
+
+[scaling]
+preset = "besiroglu2024"
+closure = "cap"
+
+[hardware]
+flop_per_dollar = 2.34e18
+growth_per_year = 1.38
+
+[data]
+stock_tokens = 7.05e15
+stock_growth_per_year = 1.07
+
+[consumers]
+count = 2000
+population = 5.0e9
+family = "lognormal"
+median_threshold = 0.0333
+sigma = 0.47
+value_exponent = 1.0
+tokens_per_adopter_per_period = 1e4
+price_sensitivity = 0.5
+switching_cost = 0.1
+
+[market]
+logit_lambda = 0.3
+damping = 0.5
+outside_option = -1.0
+"""
+
+LAB_TOML = """
+[[firms]]
+name = "{name}"
+strategy = "profit_optimal"
+pricing = "fixed"
+price = 1.0
+cash = 1e11
+credit_limit = -1e11
+retrain_every_periods = 4
+horizon_periods = 8
+"""
+
+LAB_NAMES = ("LabA", "LabB", "LabC")
+
+
+def _labs(n: int, overrides: dict[str, Any] | None = None) -> marketsim.Scenario:
+    """LABS_TOML with the first ``n`` labs of LAB_NAMES (identical profit-optimal labs at a fixed
+    price), with ``overrides`` applied."""
+    text = LABS_TOML + "".join(LAB_TOML.format(name=name) for name in LAB_NAMES[:n])
+    return scenario_from_dict(tomllib.loads(text), source="<LABS_TOML>", overrides=overrides or {})
+
+
+#: Three profit-optimal labs cut to 1.25 years = 5 quarters so that every lab makes exactly one
+#: decision against its rivals (LabC at step 3, LabB at 4, LabA at 5). 1e5 tokens per adopter and a
+#: $1e9 budget (cash and credit line) keep the first model small enough that a year of hardware
+#: progress makes the next one pay (with $1e11 the first model is so large that none does).
+RIVALRY = {"meta.years": 1.25, "consumers.tokens_per_adopter_per_period": 1e5,
+           **{f"firms.{i}.{key}": value for i in range(3) for key, value in (("cash", 1e9), ("credit_limit", -1e9))}}
 
 #: Smallest shift in ln N or ln D (of at least one rival decision) that counts as "the model changed".
 #: The optimizer reproduces a decision to ~1e-12 from the same inputs; the mutations move it by
-#: >= 2e-3 (own price) to >= 0.13 (lambda), as measured on RIVALRY.
+#: >= 0.06 (own price) and >= 0.07 (lambda) in ln N, as measured on RIVALRY.
 SAME_MODEL_TOL = 1e-6
 
 
 def _fixed_growth(names: list[str], prices: list[float], retrain_every: int) -> dict[str, Any]:
-    """Overrides turning the oligopoly's first len(names) labs into fixed_growth labs.
+    """Overrides turning the first len(names) labs into fixed_growth labs.
 
     fixed_growth spends a preset amount on the compute-optimal model at every point of its cycle,
     whatever the market: its decisions neither depend on the consumers nor ever skip a period.
@@ -51,12 +123,9 @@ def _fixed_growth(names: list[str], prices: list[float], retrain_every: int) -> 
 
 
 def _two_labs(**extra: Any) -> MarketModel:
-    """The oligopoly with two fixed_growth labs (LabC removed), 5,000 consumers, two years."""
-    oligopoly = marketsim.load("oligopoly")
-    two = oligopoly.model_copy(update={"firms": oligopoly.firms[:2]})
-    # load() validates the two-lab scenario again while applying the overrides
-    scenario = marketsim.load(two, {"meta.years": 2, "consumers.count": 5000,
-                                    **_fixed_growth(["LabA", "LabB"], [1.0, 1.2], retrain_every=4), **extra})
+    """Two fixed_growth labs at fixed prices 1.0 and 1.2, 5,000 consumers, two years."""
+    scenario = _labs(2, {"consumers.count": 5000, **_fixed_growth(["LabA", "LabB"], [1.0, 1.2], retrain_every=4),
+                         **extra})
     return MarketModel(scenario, seed=SEED)
 
 
@@ -75,8 +144,9 @@ class Decision:
         base: the whole market at the lab's price over its horizon (revenue per adopter, dollars).
         limits: T, c_D, D_bar, closure, rho_D, max_spend, as the firm's optimizer call takes them.
         warm: (N, D) of the lab's deployed model, the optimizer's warm start.
-        rival_R: rivals' reducible losses (nats/token); rival_price, own_price: dollars per period.
-        price_sensitivity, lam, theta: the scenario's consumer and market parameters.
+        rival_R: rivals' reducible losses (nats/token); rival_price, own_price: quality-adjusted
+            prices, reference dollars per period.
+        price_sensitivity, lam, theta, outside_option: the scenario's consumer and market parameters.
     """
 
     step: int
@@ -94,6 +164,7 @@ class Decision:
     price_sensitivity: float
     lam: float
     theta: float
+    outside_option: float
 
 
 def _record_rival_decisions(model: MarketModel) -> list[Decision]:
@@ -103,7 +174,7 @@ def _record_rival_decisions(model: MarketModel) -> list[Decision]:
     scn = model.scenario
     decisions = []
     while model.running and model.steps < model.n_periods:
-        before = {f.name: (f.max_spend, f.deployed, f.price, f.offering) for f in model.firms}
+        before = {f.name: (f.max_spend, f.deployed, f.price_adj, f.offering) for f in model.firms}
         model.step()
         for firm in model.firms:
             rivals = [seen for name, seen in before.items() if name != firm.name and seen[3]]
@@ -120,21 +191,25 @@ def _record_rival_decisions(model: MarketModel) -> list[Decision]:
                             max_spend=before[firm.name][0]),
                 warm=None if own_deployed is None else (own_deployed.N, own_deployed.D),
                 rival_R=tuple(seen[1].R for seen in rivals), rival_price=tuple(seen[2] for seen in rivals),
-                own_price=firm.price, price_sensitivity=scn.consumers.price_sensitivity,
-                lam=scn.market.logit_lambda, theta=scn.market.damping))
+                own_price=firm.config.price, price_sensitivity=scn.consumers.price_sensitivity,
+                lam=scn.market.logit_lambda, theta=scn.market.damping, outside_option=scn.market.outside_option))
     return decisions
 
 
 def _monopoly(d: Decision) -> Optimum:
-    """The lab's optimum with no rivals (docs/theory.md §7: the point damping starts from)."""
-    return optimize(d.law, d.base, d.E, warm_start=d.warm, **d.limits)
+    """The lab's optimum with no rivals (docs/theory.md §7: the point damping starts from), facing
+    only the outside option (a constant purchase share)."""
+    alone = ResidualDemand.facing(d.base, [], [], own_price=d.base.price, own_shift=-d.price_sensitivity * d.own_price,
+                                  lam=d.lam, outside_option=d.outside_option)
+    return optimize(d.law, alone, d.E, warm_start=d.warm, **d.limits)
 
 
 def _residual(d: Decision, *, lam: float, own_shift: float) -> ResidualDemand:
     """The lab's residual demand against the rivals' models (logit scale ``lam``, own utility shift
     ``own_shift``; rivals' shifts -price_sensitivity * price, all in ln-R units)."""
     return ResidualDemand.facing(d.base, d.rival_R, [-d.price_sensitivity * p for p in d.rival_price],
-                                 own_price=d.base.price, own_shift=own_shift, lam=lam)
+                                 own_price=d.base.price, own_shift=own_shift, lam=lam,
+                                 outside_option=d.outside_option)
 
 
 def _best_response(d: Decision, *, lam: float, own_shift: float) -> Optimum:
@@ -170,7 +245,7 @@ class Oracle:
 @pytest.fixture(scope="module")
 def rivalry() -> list[Oracle]:
     """The three-lab decisions against rivals, each with its oracle optima (about 3 s)."""
-    decisions = _record_rival_decisions(MarketModel("oligopoly", overrides=RIVALRY, seed=SEED))
+    decisions = _record_rival_decisions(MarketModel(_labs(3, RIVALRY), seed=SEED))
     oracles = []
     for d in decisions:
         best = _best_response(d, lam=d.lam, own_shift=-d.price_sensitivity * d.own_price)
@@ -184,10 +259,10 @@ def _largest_move(a: list[tuple[float, float]], b: list[tuple[float, float]]) ->
 
 
 def test_every_lab_decides_against_rivals_once(rivalry: list[Oracle]) -> None:
-    # The staggered cycles (order * 4 // 3 = 0, 1, 2 periods early) put the three labs' first
-    # decisions against rivals in three different periods; before step 7 no new model beats the
-    # deployed one.
-    assert [(o.decision.step, o.decision.firm) for o in rivalry] == [(7, "LabC"), (8, "LabB"), (9, "LabA")]
+    # All three labs start their first model at step 1, with no rival on sale; the staggered cycles
+    # (order * 4 // 3 = 0, 1, 2 periods early) then put their first decisions against rivals in three
+    # different periods, 5, 4 and 3 (without the stagger all three would decide at step 5).
+    assert [(o.decision.step, o.decision.firm) for o in rivalry] == [(3, "LabC"), (4, "LabB"), (5, "LabA")]
     for o in rivalry:
         assert o.mono.trains and o.best.trains
 
@@ -208,7 +283,7 @@ def test_rival_decisions_are_the_damped_best_response_to_the_residual_demand(riv
 
 def test_damping_moves_the_model_a_fraction_theta_toward_the_best_response(rivalry: list[Oracle]) -> None:
     # ln N and ln D move exactly theta = 0.5 of the way from the monopoly optimum to the best
-    # response. The best response lies at least 0.05 (measured 0.08-0.30) from the monopoly optimum
+    # response. The best response lies at least 0.05 (measured 0.24-0.31) from the monopoly optimum
     # in ln N or ln D, so an undamped lab (theta = 1) would differ from the chosen model by >= 0.025.
     for o in rivalry:
         assert o.decision.theta == 0.5
@@ -223,7 +298,7 @@ def test_damping_moves_the_model_a_fraction_theta_toward_the_best_response(rival
 def test_own_price_enters_the_best_response(rivalry: list[Oracle]) -> None:
     # The lab's own price lowers its utility by price_sensitivity * price (here 0.5 ln-R units, as
     # much as its rivals'). Leaving it out makes the lab look better than its rivals to consumers:
-    # the best response and so the chosen model move by >= 2e-3 (measured 2e-3 to 0.02) in ln N.
+    # the best response and so the chosen model move by >= 2e-3 (measured 0.06 to 0.08) in ln N.
     without = [o.expected(best=_best_response(o.decision, lam=o.decision.lam, own_shift=0.0)) for o in rivalry]
     chosen = [o.chosen for o in rivalry]
     np.testing.assert_allclose(chosen, [o.expected() for o in rivalry], rtol=0, atol=SAME_MODEL_TOL)
@@ -234,7 +309,7 @@ def test_own_price_enters_the_best_response(rivalry: list[Oracle]) -> None:
 
 def test_logit_lambda_enters_the_best_response(rivalry: list[Oracle]) -> None:
     # lambda = 0.3 (the scenario's) vs 1.0: a noisier choice shares the market more evenly, so the
-    # best response to the same rivals is a different model (ln N differs by 0.13-0.37, measured).
+    # best response to the same rivals is a different model (ln N differs by 0.07-0.16, measured).
     assert rivalry[0].decision.lam == 0.3
     chosen = [o.chosen for o in rivalry]
     at_one = [o.expected(best=_best_response(o.decision, lam=1.0,
@@ -253,8 +328,7 @@ def test_first_retraining_is_staggered_by_firm_order() -> None:
     # model at step 1, lab number `order` retrains (order * 8) // 3 = 0, 2, 5 periods early once,
     # then every 8 periods. Without the stagger all three would train at steps 1 and 9 only.
     retrain_every, n = 8, 3
-    model = MarketModel("oligopoly", overrides={"meta.years": 3, "consumers.count": 2000,
-                                                **_fixed_growth(["LabA", "LabB", "LabC"], [1.0] * 3, retrain_every)},
+    model = MarketModel(_labs(3, {"meta.years": 3, **_fixed_growth(list(LAB_NAMES), [1.0] * 3, retrain_every)}),
                         seed=SEED)
     started: dict[str, list[int]] = {f.name: [] for f in model.firms}
     while model.running and model.steps < model.n_periods:
@@ -299,10 +373,11 @@ def _churn(model: MarketModel) -> Churn:
     """Run a two-lab model to its horizon and count moves between the labs against the logit oracle.
 
     Oracle (docs/theory.md §10 step 3): a consumer at lab a who qualifies both models moves to lab b
-    with probability 1 / (1 + exp((u_a - u_b + s) / lam)), u = -ln R - price_sensitivity * price,
-    s = the switching cost.
+    with probability exp((u_b - s) / lam) / (exp(u_a / lam) + exp((u_b - s) / lam) + exp(u_0 / lam)),
+    u = -ln R - price_sensitivity * price_adj, u_0 = -ln R_front + outside_option, s = the switching cost.
     """
     cons, lam = model.scenario.consumers, model.scenario.market.logit_lambda
+    outside = model.scenario.market.outside_option
     people = model.consumer_market
     assert isinstance(people, ConsumerPopulation) and len(model.firms) == 2
     trials = moved = 0
@@ -313,11 +388,13 @@ def _churn(model: MarketModel) -> Churn:
         a, b = model.firms
         if not (a.offering and b.offering):
             continue
-        u = {f.unique_id: -np.log(f.deployed.R) - cons.price_sensitivity * f.price for f in (a, b)}
+        u = {f.unique_id: -np.log(f.deployed.R) - cons.price_sensitivity * f.price_adj for f in (a, b)}
+        u0 = -np.log(min(a.deployed.R, b.deployed.R)) + outside
         both = people.tau >= max(a.deployed.R, b.deployed.R)
         for here, there in ((a, b), (b, a)):
             mask = both & (before == here.unique_id)
-            p = 1.0 / (1.0 + np.exp((u[here.unique_id] - u[there.unique_id] + cons.switching_cost) / lam))
+            w_move = np.exp((u[there.unique_id] - cons.switching_cost) / lam)
+            p = w_move / (np.exp(u[here.unique_id] / lam) + w_move + np.exp(u0 / lam))
             n = int(mask.sum())
             trials += n
             moved += int(np.count_nonzero(people.choice[mask] == there.unique_id))
@@ -327,18 +404,20 @@ def _churn(model: MarketModel) -> Churn:
 
 
 def test_switching_cost_sets_the_churn_between_two_labs_as_the_logit_predicts() -> None:
-    # switching cost 0.3 ln-R units at lambda 0.3: a customer of either lab moves with probability
-    # ~1 / (1 + e) = 0.27 instead of ~0.5 without it. Over ~10,000 consumer-periods the count must
-    # lie within 5 binomial standard deviations (~0.0045 in rate) of the oracle.
+    # switching cost 0.3 ln-R units at lambda 0.3 multiplies the odds of moving by e^-1: over these
+    # labs' models and prices (1.0 vs 1.2, outside option -1) the oracle gives a customer of either
+    # lab a probability of moving of 0.232 (measured) instead of 0.44 without it. Over ~5,400
+    # consumer-periods the count must lie within 5 binomial standard deviations (~0.006 in rate) of
+    # the oracle; without the switching cost it would exceed it by ~1,100 (~35 standard deviations).
     churn = _churn(_two_labs(**{"consumers.switching_cost": 0.3}))
-    assert churn.trials > 5000
+    assert churn.trials > 4000
     assert abs(churn.moved - churn.expected) < 5 * np.sqrt(churn.variance), churn
-    assert 0.25 < churn.expected / churn.trials < 0.29
+    assert 0.21 < churn.expected / churn.trials < 0.25
 
 
 def test_switching_cost_lowers_churn_against_a_run_without_it() -> None:
     # Same seed and labs, switching cost 0.3 vs 0: the share of customers changing lab per period
-    # falls from ~0.5 to ~0.27; require a gap of at least 0.15.
+    # falls from 0.43 to 0.22 (measured); require a gap of at least 0.15.
     with_cost = _churn(_two_labs(**{"consumers.switching_cost": 0.3}))
     without = _churn(_two_labs(**{"consumers.switching_cost": 0.0}))
     assert abs(without.moved - without.expected) < 5 * np.sqrt(without.variance), without
@@ -349,8 +428,9 @@ def test_switching_cost_lowers_churn_against_a_run_without_it() -> None:
 
 
 def _surplus_oracle(model: MarketModel) -> float:
-    """This period's consumer surplus, dollars: per adopter ln(tau / R_chosen) / price_sensitivity -
-    price_chosen, summed over simulated consumers and scaled by the people each one stands for."""
+    """This period's consumer surplus, dollars: per adopter (R_ref / R)^kappa (ln(R_front / R) -
+    outside_option) / price_sensitivity - price paid (R of the chosen model; docs/theory.md §11),
+    summed over simulated consumers and scaled by the people each one stands for."""
     cons = model.scenario.consumers
     people = model.consumer_market
     assert isinstance(people, ConsumerPopulation)
@@ -358,7 +438,11 @@ def _surplus_oracle(model: MarketModel) -> float:
     for firm in model.firms:
         mine = people.choice == firm.unique_id
         if mine.any():
-            total += float(np.sum(np.log(people.tau[mine] / firm.deployed.R) / cons.price_sensitivity - firm.price))
+            factor = (model.value_reference_loss / firm.deployed.R) ** cons.value_exponent
+            # the best model on sale this period: every firm priced by this period's pricing stage
+            front = min(f.deployed.R for f in model.firms if f.deployed is not None and np.isfinite(f.price))
+            gain = (np.log(front / firm.deployed.R) - model.scenario.market.outside_option) / cons.price_sensitivity
+            total += float(np.count_nonzero(mine) * (factor * gain - firm.price))
     return total * model.state.population / cons.count
 
 
@@ -375,8 +459,10 @@ def _surplus_path(population: float) -> tuple[np.ndarray, np.ndarray]:
 
 
 def test_consumer_surplus_is_the_adopters_surplus_scaled_to_people() -> None:
+    # Both labs charge a quality-adjusted price (1.0, 1.2) below -outside_option / price_sensitivity
+    # = 2 reference dollars, so every adopter gains and every period's surplus is positive.
     reported, oracle = _surplus_path(5.0e9)
-    assert np.all(oracle > 0)
+    assert len(reported) == 8 and np.all(oracle > 0)
     np.testing.assert_allclose(reported, oracle, rtol=1e-9)
 
 
@@ -386,4 +472,5 @@ def test_consumer_surplus_doubles_with_the_population_at_the_same_consumer_count
     # twice the surplus (a per-consumer total would stay the same).
     small, _ = _surplus_path(5.0e9)
     large, _ = _surplus_path(1.0e10)
+    assert len(small) == 8 and np.all(small > 0)
     np.testing.assert_allclose(large, 2 * small, rtol=1e-12)

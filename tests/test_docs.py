@@ -265,8 +265,9 @@ def test_calibration_values_match_the_scenarios_and_the_code() -> None:
     assert not problems, "\n".join(problems)
 
 
-#: Scenario keys that are names and prose, not figures.
-NOT_FIGURES = re.compile(r"^(meta\.(name|description)|firms\.\d+\.name|firms\.\d+\.strategy)$")
+#: Scenario keys that are names and prose, not figures (``extends`` names the parent scenario).
+NOT_FIGURES = re.compile(r"^(extends|meta\.(name|description)|firms\.\d+\.name|firms\.\d+\.strategy"
+                         r"|uncertain\..+\.(dist|source)|uncertain\.correlations\.\d+\.keys)$")  # names, prose
 
 
 def test_every_scenario_figure_is_in_the_calibration_tables() -> None:

@@ -332,8 +332,10 @@ def test_write_table_writes_empty_cells_for_missing_and_infinite_values(tmp_path
 
 
 def test_a_run_with_nothing_on_sale_writes_no_nan(tmp_path, scenario):
-    # at price 0 the profit-seeking firm never trains, so it has no model and no loss
-    result = run_into(scenario, "out", tmp_path, "--set", "firms.0.price=0", "--set", "firms.1.price=0")
+    # at a fixed price 0 the profit-seeking firm never trains, so it has no model and no loss (a firm
+    # that sets its own price would price above cost and train)
+    result = run_into(scenario, "out", tmp_path, "--set", "firms.0.pricing=fixed", "--set", "firms.0.price=0",
+                      "--set", "firms.1.price=0")
     assert result.exit_code == 0, result.output
     for name in ("model.csv", "firms.csv"):
         lines = (tmp_path / "out" / name).read_text().splitlines()[1:]

@@ -25,7 +25,8 @@ def tables() -> tuple[pd.DataFrame, pd.DataFrame]:
 def test_run_figure_specs_are_the_files_written_and_name_their_panels(tables):
     model, firms = tables
     assert [s.file for s in viz.RUN_FIGURE_SPECS] == list(viz.RUN_FIGURES) == [
-        "adoption.png", "model_size.png", "training_spend.png", "market_shares.png", "prices_profits.png"]
+        "adoption.png", "model_size.png", "training_spend.png", "market_shares.png", "prices_profits.png",
+        "prices.png", "market_structure.png"]
     spec = next(s for s in viz.RUN_FIGURE_SPECS if s.name == "prices-profits")
     fig = spec.draw(model, firms, scenario="demo")
     assert fig.get_suptitle() == "Prices and profits per firm — demo"

@@ -35,13 +35,25 @@ runner = CliRunner()
 #: Small and fast: the property test runs many scenarios.
 FAST = ["meta.years=1.5", "consumers.count=200"]
 
+#: Firm columns of the model on sale: empty exactly where the firm has none on sale (loss empty).
+ON_SALE = {"loss", "price", "price_per_mtok", "price_adj", "markup"}
+
 #: The only cells that may be missing (NaN in the tables, empty in the CSVs; null in summary.json),
-#: each documented in marketsim.sim.tables: no model on sale, or an event that never happened.
+#: each documented as empty in marketsim.sim.columns: no model on sale, a decision not taken, or an
+#: event that never happened.
 MAY_BE_MISSING = {
     "model": {"best_loss"},
-    "firms": {"loss"},
+    "firms": ON_SALE | {"expected_profit"},
     "summary": {"best_loss", "year_adoption_passes_50pct", "final_leader", "ended_early_year"},
 }
+
+
+def test_only_columns_documented_as_empty_may_be_missing() -> None:
+    from marketsim.sim.columns import FIRMS, MODEL, SUMMARY
+
+    for name, described in (("model", MODEL), ("firms", FIRMS), ("summary", SUMMARY)):
+        for column in MAY_BE_MISSING[name]:
+            assert "empty" in described[column].description, f"{name}.{column} is not documented as empty"
 
 
 # --- refused at validation, with the allowed range -------------------------------------------------
@@ -103,9 +115,12 @@ def test_deeply_nested_arrays_are_a_clear_message(tmp_path: Path, depth: int) ->
 
 
 # --- nothing on sale, everybody bankrupt ------------------------------------------------------------
-@pytest.mark.parametrize("override", ["firms.0.price=0", "data.stock_tokens=1", "firms.0.fixed_cost_per_period=1e12"])
-def test_runs_with_nothing_on_sale_write_no_nan(tmp_path: Path, override: str) -> None:
-    result = run_scenario(load_scenario(resolve_scenario_path("baseline"), [*FAST, override]))
+# A firm that sets its own price (best response) prices above cost, so price 0 idles only a fixed price.
+@pytest.mark.parametrize("overrides", [("firms.0.pricing=fixed", "firms.0.price=0"), ("data.stock_tokens=1",),
+                                       ("firms.0.fixed_cost_per_period=1e12",)])
+def test_runs_with_nothing_on_sale_write_no_nan(tmp_path: Path, overrides: tuple[str, ...]) -> None:
+    result = run_scenario(load_scenario(resolve_scenario_path("baseline"), [*FAST, *overrides]))
+    assert result.firms["loss"].isna().all()  # nothing was ever on sale
     _assert_clean(result, tmp_path)
 
 
@@ -193,6 +208,9 @@ def _assert_clean(result, folder: Path) -> None:
         assert not np.isinf(numeric.to_numpy(dtype=float)).any(), f"inf in {name}: {numeric.columns[np.isinf(numeric).any()].tolist()}"
         with_nan = set(numeric.columns[numeric.isna().any()])
         assert with_nan <= MAY_BE_MISSING[name], f"NaN in {name}.csv columns {sorted(with_nan)}"
+    nothing_on_sale = result.firms["loss"].isna()
+    for column in ON_SALE:
+        assert result.firms[column].isna().equals(nothing_on_sale), f"{column} empty unlike loss"
     missing = {key for key, value in result.summary.items() if value is None}
     assert missing <= MAY_BE_MISSING["summary"], f"null in summary.json: {sorted(missing)}"
     write_run_files(result, folder)

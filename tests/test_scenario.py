@@ -35,7 +35,8 @@ from marketsim.config import (
 runner = CliRunner()
 
 BUNDLED = sorted(SCENARIO_DIR.glob("*.toml"))
-EXPECTED_BUNDLED = {"baseline", "hardware_stall", "data_wall", "oligopoly", "open_weights", "saturating_demand", "historical"}
+EXPECTED_BUNDLED = {"baseline", "hardware_stall", "data_wall", "oligopoly", "open_weights", "saturating_demand", "historical",
+                   "price_war"}
 
 # Published loss-law exponents (DESIGN.md §3): the unbounded-profit bound is 1/gamma, gamma = ab/(a+b).
 BES24_ALPHA, BES24_BETA = 0.3478, 0.3658
@@ -137,15 +138,18 @@ def test_variant_differs_from_baseline_only_as_its_header_says(name: str, expect
     assert differences_from_baseline(name) == expected
 
 
-def test_oligopoly_is_three_copies_of_the_baseline_firm() -> None:
+def test_oligopoly_is_three_copies_of_the_baseline_firm_and_a_pool_of_entrants() -> None:
     base = load_scenario(SCENARIO_DIR / "baseline.toml")
     oligopoly = load_scenario(SCENARIO_DIR / "oligopoly.toml")
-    assert len(oligopoly.firms) == 3
-    assert len({firm.name for firm in oligopoly.firms}) == 3
-    for firm in oligopoly.firms:
+    labs, pool = oligopoly.firms[:3], oligopoly.firms[3:]
+    assert len({firm.name for firm in oligopoly.firms}) == len(oligopoly.firms)
+    for firm in labs:
         assert firm.model_copy(update={"name": base.firms[0].name}) == base.firms[0]
+    assert len(pool) >= 2 and all(firm.potential and firm.entry_year is not None for firm in pool)
+    n = len(oligopoly.firms)
     assert set(differences_from_baseline("oligopoly")) <= {
-        "firms[0].name", *(f"firms[{i}].{k}" for i in (1, 2) for k in base.firms[0].model_dump())
+        "firms[0].name", "market.exit_after_loss_periods",
+        *(f"firms[{i}].{k}" for i in range(1, n) for k in base.firms[0].model_dump())
     }
 
 
@@ -203,11 +207,11 @@ BAD_TOML = '[meta]\nname = "toy"\nyears = \n'
 # (id, mutation of valid_data() or raw TOML text, overrides, expected line after "<file>: ", phrase in that line)
 MALFORMED: list[tuple[str, Mutation | str, list[str], str, str]] = [
     ("unknown-top-level-key", lambda d: d.update(metaa={"x": 1}), [],
-     "metaa: unknown key", "(allowed: meta, scaling, hardware, data, consumers, market, firms)"),
+     "metaa: unknown key", "(allowed: meta, scaling, hardware, data, consumers, market, firms, uncertain)"),
     ("unknown-nested-key", _set("meta", sed=1), [],
      "meta.sed: unknown key", "(allowed: name, description, seed, start_year, years, periods_per_year)"),
     ("unknown-key-in-firm", _set_firm(1, prise=3.0), [],
-     "firms[1].prise: unknown key", "(allowed: name, strategy, price, cash, credit_limit,"),
+     "firms[1].prise: unknown key", "(allowed: name, strategy, price, pricing, cash, credit_limit,"),
     ("wrong-type-string-for-number", _set("hardware", growth_per_year="fast"), [],
      'hardware.growth_per_year = "fast"', "must be a number >= 0.01 and <= 100"),
     ("wrong-type-float-for-integer", _set("consumers", count=2.5), [],

@@ -227,7 +227,10 @@ def test_cli_rejects_bad_param_and_samples(tmp_path: Path, scenario: Path) -> No
 @pytest.mark.slow
 def test_real_model_ranks_a_parameter_that_does_not_enter_it_last(tmp_path: Path, scheduler: str) -> None:
     """On the baseline (one firm), switching cost never enters a choice: a consumer can only switch
-    between two firms' models. Its total Sobol' index is ~0 and it ranks last; hardware growth matters."""
+    between two firms' models. Its total Sobol' index is ~0 and it ranks last; hardware growth and the
+    firm's price matter. The price is fixed (firms.pricing = "fixed"): a best-responding firm sets its
+    own price each period and never reads firms.price, which would make a second parameter that does
+    not enter."""
     from marketsim.config import resolve_scenario_path
 
     bounds = {"hardware.growth_per_year": (1.1, 1.7), "firms.0.price": (0.7, 1.5),
@@ -235,7 +238,7 @@ def test_real_model_ranks_a_parameter_that_does_not_enter_it_last(tmp_path: Path
     table = sobol_sensitivity(
         resolve_scenario_path("baseline"), bounds, 8, "cumulative_training_spend", seeds=[0],
         scheduler=scheduler, out_dir=tmp_path / "real", progress=False,
-        overrides=["meta.years=3", "consumers.count=300"])
+        overrides=["meta.years=3", "consumers.count=300", "firms.0.pricing=fixed"])
     indices = table.set_index("parameter")
     described = pd.read_csv(tmp_path / "real" / "columns.csv")
     assert set(described["table"]) == {"runs.parquet", "summary.parquet", "sensitivity.csv"}
@@ -243,3 +246,4 @@ def test_real_model_ranks_a_parameter_that_does_not_enter_it_last(tmp_path: Path
     assert table["parameter"].iloc[-1] == "consumers.switching_cost"
     assert abs(indices.loc["consumers.switching_cost", "ST"]) < 1e-9
     assert indices.loc["hardware.growth_per_year", "ST"] > 0.05
+    assert indices.loc["firms.0.price", "ST"] > 0.05

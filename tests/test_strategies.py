@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
+import numpy as np
 import pytest
 
 from marketsim.config import ScenarioError, bundled_scenarios, load, load_scenario, resolve_scenario_path
@@ -85,9 +86,15 @@ def test_decision_without_rivals_is_the_optimizer_on_the_whole_market() -> None:
     ctx = _monopoly_context(current=None, warm_start=None)
     assert ctx.rival_R == () and ctx.T > 0 and ctx.max_spend > 0
     chosen = decide_training(ctx)
-    direct = optimize(ctx.law, ctx.base, ctx.E, T=ctx.T, c_D=ctx.c_D, D_bar=ctx.D_bar, closure=ctx.closure,
-                      rho_D=ctx.rho_D, max_spend=ctx.max_spend)
-    assert chosen is not None and (chosen.N, chosen.D, chosen.profit) == (direct.N, direct.D, direct.profit)
+    # Alone on the market the outside option takes a share that does not depend on R
+    # (docs/theory.md, Prices): the decision is the optimizer on the whole market scaled by the
+    # purchase share 1 / (1 + exp((outside_option + ps * price_adj) / lam)).
+    assert ctx.outside_option is not None
+    share = 1.0 / (1.0 + np.exp((ctx.outside_option + ctx.price_sensitivity * ctx.price) / ctx.lam))
+    direct = optimize(ctx.law, ctx.base.scaled(share), ctx.E, T=ctx.T, c_D=ctx.c_D, D_bar=ctx.D_bar,
+                      closure=ctx.closure, rho_D=ctx.rho_D, max_spend=ctx.max_spend)
+    assert chosen is not None
+    assert (chosen.N, chosen.D, chosen.profit) == pytest.approx((direct.N, direct.D, direct.profit), rel=1e-6)
     with pytest.raises(dataclasses.FrozenInstanceError):
         ctx.E = 1.0  # type: ignore[misc]
 
@@ -98,8 +105,9 @@ def test_a_firm_keeps_a_deployed_model_that_is_already_optimal() -> None:
     ctx = _monopoly_context(current=None, warm_start=None)
     best = decide_training(ctx)
     assert best is not None and best.training_cost > 0
-    assert decide_training(dataclasses.replace(ctx, current=(best.N, best.D))) is None
-    assert decide_training(dataclasses.replace(ctx, current=(best.N / 100, best.D / 100))) is not None
+    # current_R=None: the deployed model's R is R(N, D) (the context's is the firm's own deployed model)
+    assert decide_training(dataclasses.replace(ctx, current=(best.N, best.D), current_R=None)) is None
+    assert decide_training(dataclasses.replace(ctx, current=(best.N / 100, best.D / 100), current_R=None)) is not None
 
 
 def test_the_model_firm_plans_what_the_decision_function_decides() -> None:

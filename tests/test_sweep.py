@@ -301,14 +301,14 @@ def test_real_runs_match_run_scenario_and_seeds_start_at_meta_seed(
     scenario = tmp_path / "small.toml"
     scenario.write_text(SMALL_SCENARIO)
     out = tmp_path / "out"
-    grid = {"firms.0.price": [2.0, 8.0]}
+    grid = {"consumers.price_sensitivity": [0.5, 2.0]}  # sets the best-response markup: runs differ
     result = run_sweep(scenario, grid, 2, out, scheduler=scheduler, progress=False)
     assert (result.computed, result.failed) == (4, 0)
     assert sorted(set(result.summary["seed"])) == [5, 6]  # meta.seed, meta.seed + 1
     for spec in sweep_runs(grid, [5, 6]):
         alone = run_scenario(load_scenario(scenario, spec.overrides), seed=spec.seed)
         table = pd.read_parquet(out / "runs" / f"{spec.run_id}.parquet")
-        pd.testing.assert_frame_equal(table.drop(columns=["run_id", "firms.0.price", "seed"]), alone.model)
+        pd.testing.assert_frame_equal(table.drop(columns=["run_id", "consumers.price_sensitivity", "seed"]), alone.model)
         row = result.summary.set_index("run_id").loc[spec.run_id]
         assert row["final_adoption_share"] == pytest.approx(alone.summary["final_adoption_share"])
     # columns.csv describes every column of both combined tables, grid keys included
@@ -316,7 +316,7 @@ def test_real_runs_match_run_scenario_and_seeds_start_at_meta_seed(
     for table in ("runs.parquet", "summary.parquet"):
         described = columns[columns["table"] == table]
         assert described["column"].tolist() == list(pd.read_parquet(out / table).columns)
-        assert "firms.0.price" in set(described["column"]) and not described["unit"].isna().any()
+        assert "consumers.price_sensitivity" in set(described["column"]) and not described["unit"].isna().any()
     assert "unknown" not in set(columns["unit"])
 
 

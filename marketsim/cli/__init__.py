@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import typer
 
-from marketsim.cli import batch, bench, history, playground, run, theory
+from marketsim.cli import batch, bench, history, playground, run, statics, theory, uncertainty
 from marketsim.cli.errors import MarketsimGroup
 
 __all__ = ["app"]
@@ -55,6 +55,9 @@ app.command("compare")(run.compare_command)
 app.command("bench")(bench.bench)
 app.command("sweep", epilog=batch.BATCH_EXIT_HELP)(batch.sweep_command)
 app.command("sensitivity", epilog=batch.BATCH_EXIT_HELP)(batch.sensitivity_command)
+app.command("statics")(statics.statics_command)
+app.command("ensemble")(uncertainty.ensemble_command)
+app.command("discover")(uncertainty.discover_command)
 app.command("playground")(playground.playground_command)
 app.command("validate-history")(history.validate_history_command)
 app.command("trends")(theory.trends_command)

@@ -18,7 +18,8 @@ def validate_history_command(
     overrides: list[str] | None = typer.Option(None, "--set", help=SET_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
     calibrate: bool = typer.Option(
-        False, "--calibrate", help="Re-tune median threshold, sigma and price to the calibration targets "
+        False, "--calibrate", help="Re-tune median threshold, sigma and the price scale (price sensitivity; the "
+                                   "firm's price under fixed pricing) to the calibration targets "
                                    "and print them (about a minute), instead of validating."),
 ) -> None:
     """Run the historical scenario and set its frontier training runs against the published trends."""

@@ -173,6 +173,20 @@ def print_headlines(summaries: list[dict], out_dir: Path, title: str) -> None:
     _print(f"Results written to [bold]{escape(str(out_dir))}[/]", table)
 
 
+def print_regime_changes(lines: dict[str, list[str]]) -> None:
+    """One line per regime change of each run (:func:`marketsim.sim.regimes.regime_lines`), under
+    the run's name when there are several; a run without changes says so. Plain text, one change per
+    line however wide the terminal (a wrapped line would read as two changes)."""
+    several = len(lines) > 1
+    out = ["Regime changes (firms.csv regime, binding and decision say more; docs/theory.md §4):"]
+    for name, changes in lines.items():
+        if several:
+            out.append(f"  {name}:")
+        indent = "    " if several else "  "
+        out += [indent + line for line in changes] or [indent + "none: every firm stays in its first regime"]
+    typer.echo("\n".join(out))
+
+
 # --- sweep, sensitivity ------------------------------------------------------------------------
 
 
@@ -238,3 +252,28 @@ def print_history(report: HistoryReport) -> None:
         table.add_row(row.target.label, format_value(key, row.target.value), format_interval(row.target),
                       format_value(key, row.simulated), f"[{style}]{row.verdict}[/]", row.target.source)
     _print(table, *(f"- {row.target.label}: {row.note}" for row in report.rows if row.note))
+
+
+def print_statics(result: Any) -> None:
+    """``marketsim statics``: each elasticity measured in the simulated market (fit, 90% interval,
+    generations), the stand-alone optimizer's prediction, and which of the paper's claims hold."""
+    from marketsim.economics.statics import CLAIM_TEXT
+    from marketsim.experiments.statics import FITS
+
+    def num(x: float | None) -> str:
+        return "n/a" if x is None else f"{x:+.2f}"
+
+    predicted = result.prediction.as_json()
+    table = _table(f"Comparative statics in the simulated market: {result.scenario}",
+                   ("elasticity", "simulated", "90% interval", "generations (points)", "regime", "optimizer"),
+                   caption=f"{result.runs} runs of {result.years:g} years; stand-alone optimizer at the "
+                           f"scenario's start: {result.problem.describe()}")
+    for key, fit in result.fits.items():
+        interval = "n/a" if fit.interval is None else f"[{fit.interval[0]:+.2f}, {fit.interval[1]:+.2f}]"
+        table.add_row(key, num(fit.slope), interval, f"{fit.generations_used} ({fit.points})", FITS[key].regime,
+                      num(predicted[key]))
+    claims = _table("The paper's claims", ("claim", "simulated market", "optimizer"))
+    verdict = {True: "[green]holds[/]", False: "[red]does not hold[/]"}
+    for key, text in CLAIM_TEXT.items():
+        claims.add_row(text, verdict[result.claims[key]], verdict[result.prediction.claims[key]])
+    _print(table, claims, f"measured in {result.seconds:.0f} s")

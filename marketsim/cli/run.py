@@ -10,7 +10,7 @@ import typer
 
 from marketsim.cli.errors import fail
 from marketsim.cli.inputs import FILE_HELP, FORCE_HELP, SET_HELP, check_out, load_scenarios
-from marketsim.cli.render import print_headlines, print_scenarios
+from marketsim.cli.render import print_headlines, print_regime_changes, print_scenarios
 
 if TYPE_CHECKING:
     from marketsim.experiments.outputs import RunFigureWriter
@@ -26,7 +26,7 @@ def validate_command(
         ..., help="Scenario TOML file, or the name of a bundled scenario (see `marketsim scenarios`).",
         show_default=False),
     overrides: list[str] | None = typer.Option(
-        None, "--set", help="Override a scenario value, key.path=value (repeatable), e.g. --set firms.0.price=3."),
+        None, "--set", help="Override a scenario value, key.path=value (repeatable), e.g. --set consumers.price_sensitivity=0.5."),
 ) -> None:
     """Check a scenario file: print a one-line summary, or every problem on stderr and exit 2."""
     (scenario,) = load_scenarios([file], overrides or [])
@@ -63,6 +63,7 @@ def run_command(
     """Run one scenario; write model.csv, firms.csv, summary.json, scenario.toml and figures."""
     from marketsim.experiments.outputs import OutputExistsError, folder_name, write_run
     from marketsim.experiments.run import run_scenario
+    from marketsim.sim.regimes import regime_lines
 
     (scenario,) = load_scenarios([file], overrides or [])
     try:
@@ -79,6 +80,7 @@ def run_command(
         typer.echo(str(out_dir))
         return
     print_headlines([result.summary], out_dir, f"{scenario.meta.name} (seed {result.seed})")
+    print_regime_changes({str(result.summary["scenario"]): regime_lines(result.firms)})
 
 
 def compare_command(
@@ -106,6 +108,7 @@ def compare_command(
         write_comparison,
     )
     from marketsim.experiments.outputs import OutputExistsError
+    from marketsim.sim.regimes import regime_lines
 
     if len(files) < 2:
         fail(f"compare needs at least two scenarios; got {len(files)} (use `marketsim run` for one)")
@@ -135,3 +138,4 @@ def compare_command(
         typer.echo(str(out_dir))
         return
     print_headlines([r.summary for r in results], out_dir, "Scenario comparison")
+    print_regime_changes({str(r.summary["scenario"]): regime_lines(r.firms) for r in results})

@@ -9,6 +9,7 @@ Imports only :mod:`marketsim.economics` (never the simulation). Modules:
 - :mod:`~marketsim.config.problems`: :class:`ScenarioError` and one-line problem messages.
 - :mod:`~marketsim.config.describe`: what a schema field allows, in words.
 - :mod:`~marketsim.config.loading`: files, bundled scenarios (package data), dicts, overrides.
+- :mod:`~marketsim.config.inheritance`: ``extends = "baseline"`` (a scenario stating only what it changes).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from marketsim.config.loading import (
     load,
     load_scenario,
     resolve_scenario_path,
+    resolve_scenario_text,
     scenario_from_dict,
     scenario_to_toml,
     toml_syntax_problem,
@@ -45,6 +47,7 @@ __all__ = [
     "load",
     "load_scenario",
     "resolve_scenario_path",
+    "resolve_scenario_text",
     "scenario_from_dict",
     "scenario_to_toml",
     "toml_syntax_problem",

@@ -1,5 +1,8 @@
 """Reading scenarios: files, bundled names, dicts and overrides, validated into a :class:`Scenario`.
 
+A file may extend another (``extends = "baseline"``, :mod:`marketsim.config.inheritance`): the chain
+is resolved first, then ``--set`` overrides apply, then the whole is validated.
+
 Every problem is reported as one line naming the file, the key path, the offending value and what
 is allowed, e.g. ``scenarios/bad.toml: consumers.count = 0: must be an integer >= 1 and <= 100000000``;
 a value set by an override says so: ``... (from override 'firms.0.price=cheap')``.
@@ -21,6 +24,7 @@ import numpy as np
 import tomli_w
 from pydantic import ValidationError
 
+from marketsim.config.inheritance import EXTENDS, resolve_extends
 from marketsim.config.keypaths import KeyPathError, format_key, parse_assignment, parse_key, set_at
 from marketsim.config.problems import TOO_DEEP, Problem, ScenarioError, format_value, problems_from_validation
 from marketsim.config.schema import Scenario
@@ -91,25 +95,92 @@ def _apply_overrides(data: dict[str, Any], overrides: Overrides) -> tuple[list[s
     return problems, origins
 
 
-def _with_origin(problem: Problem, origins: Mapping[str, str]) -> str:
-    """The problem's line, naming the override that set the value, if one did."""
+def _with_origin(problem: Problem, origins: Mapping[str, str], inherited: Mapping[str, str]) -> str:
+    """The problem's line, naming the override that set the value if one did, else the parent file
+    (``extends``) that set it if it was inherited."""
     for key_path, text in origins.items():
         if problem.path == key_path or problem.path.startswith((key_path + ".", key_path + "[")):
             return f"{problem.render()} (from override {text!r})"
+    if problem.path in inherited:
+        return f"{problem.render()} (set in {inherited[problem.path]})"
     return problem.render()
+
+
+# --- inheritance (extends) ------------------------------------------------------------------------
+
+
+def _extends_problem(value: Any, reason: str) -> str:
+    return f"{EXTENDS} = {format_value(value)}: {reason}"
+
+
+def _read_parent(value: Any, child: str, folder: Path) -> tuple[Path, dict[str, Any]]:
+    """The file ``extends = value`` names (relative to ``folder``, the child's) and its parsed tables.
+
+    A value ending in ``.toml`` or holding a path separator is a file path; anything else is the
+    name of a bundled scenario.
+    """
+    if not isinstance(value, str) or not value.strip():
+        raise ScenarioError(child, [_extends_problem(value, 'must be the name of a bundled scenario (e.g. "baseline") '
+                                                           'or a path to a .toml file relative to this file')])
+    if value.endswith(".toml") or "/" in value or "\\" in value:
+        path = folder / Path(value).expanduser()
+        if not path.is_file():
+            hint = f'; a bundled scenario is named without .toml (extends = "{Path(value).stem}")' \
+                if (SCENARIO_DIR / Path(value).name).is_file() else ""
+            raise ScenarioError(child, [_extends_problem(value, f"no such file ({path}); a path is relative "
+                                                                f"to the file that states it{hint}")])
+        return path, _read_toml(path)
+    path = SCENARIO_DIR / f"{value}.toml"
+    if not path.is_file():
+        names = ", ".join(p.stem for p in _bundled_paths()) or "none found"
+        raise ScenarioError(child, [_extends_problem(value, f"no such bundled scenario (bundled: {names}; "
+                                                            f"a file of your own needs a path ending in .toml)")])
+    return path, _read_toml(path)
+
+
+def _resolve(data: Mapping[str, Any], source: str, folder: Path | None) -> tuple[dict[str, Any], dict[str, str]]:
+    """(tables with ``extends`` resolved, {key path: parent file that set it}); a copy either way."""
+    if EXTENDS not in data:
+        return copy.deepcopy(dict(data)), {}
+    path = Path(source)
+    identity = path.resolve() if path.is_file() else None
+    resolved, origins = resolve_extends(data, source, folder or Path.cwd(), _read_parent, identity)
+    return resolved, {key: file for key, file in origins.items() if file != source}
+
+
+def resolve_scenario_text(text: str, path: str) -> str:
+    """The TOML text of a scenario file with its ``extends`` chain resolved (the text itself if it
+    extends nothing or does not parse: validation reports that later, with line and column).
+
+    Used where a scenario travels as text (sweep workers never open files).
+
+    Raises:
+        ScenarioError: a parent that does not exist or does not parse, or a cycle.
+    """
+    try:
+        data = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, RecursionError):
+        return text
+    if EXTENDS not in data:
+        return text
+    resolved, _ = _resolve(data, path, Path(path).parent)
+    return tomli_w.dumps(resolved)
 
 
 # --- reading ----------------------------------------------------------------------------------------
 
 
 def scenario_from_dict(
-    data: Mapping[str, Any], source: str = "<dict>", overrides: Overrides = ()
+    data: Mapping[str, Any], source: str = "<dict>", overrides: Overrides = (), folder: Path | None = None
 ) -> Scenario:
-    """Validate a scenario given as nested dicts (as parsed from TOML), after applying overrides.
+    """Validate a scenario given as nested dicts (as parsed from TOML), after resolving ``extends``
+    and applying overrides.
 
     Args:
-        data: the scenario tables; not modified.
+        data: the scenario tables; not modified. A top-level ``extends`` names a parent scenario
+            (:mod:`marketsim.config.inheritance`).
         source: name used at the start of every error line (a file path or ``<dict>``).
+        folder: where a relative ``extends`` path is looked for (default: the working folder).
         overrides: ``key.path=value`` strings; list entries by index (``firms.0.price=5`` or
             ``firms[0].price=5``); values parsed as TOML, falling back to a bare string. Or a mapping
             from key path to value (``{"firms.0.price": 5}``), values taken as they are.
@@ -120,7 +191,7 @@ def scenario_from_dict(
     if not isinstance(data, Mapping):
         raise ScenarioError(source, [f"(top level) = {format_value(data)}: must be a table"])
     try:
-        resolved = copy.deepcopy(dict(data))
+        resolved, inherited = _resolve(data, source, folder)
     except RecursionError:
         raise ScenarioError(source, [TOO_DEEP]) from None
     override_problems, origins = _apply_overrides(resolved, overrides)
@@ -132,7 +203,7 @@ def scenario_from_dict(
         raise ScenarioError(source, [TOO_DEEP]) from None
     except ValidationError as err:
         problems = problems_from_validation(Scenario, err)
-        raise ScenarioError(source, [_with_origin(problem, origins) for problem in problems]) from None
+        raise ScenarioError(source, [_with_origin(problem, origins, inherited) for problem in problems]) from None
 
 
 def toml_syntax_problem(err: tomllib.TOMLDecodeError) -> str:
@@ -152,12 +223,19 @@ def load_scenario(path: str | Path, overrides: Overrides = ()) -> Scenario:
         overrides: ``key.path=value`` strings or a mapping, as in :func:`scenario_from_dict`.
 
     Raises:
-        ScenarioError: unreadable file, TOML syntax error (with line and column) or invalid content.
+        ScenarioError: unreadable file, TOML syntax error (with line and column), invalid content,
+            or an ``extends`` chain that names a missing file or cycles.
     """
+    data = _read_toml(path)
+    return scenario_from_dict(data, source=str(path), overrides=overrides, folder=Path(path).parent)
+
+
+def _read_toml(path: str | Path) -> Any:
+    """The parsed TOML of a file (ScenarioError naming the file: missing, a folder, not UTF-8, bad syntax)."""
     source = str(path)
     try:
         with open(path, "rb") as handle:
-            data = tomllib.load(handle)
+            return tomllib.load(handle)
     except FileNotFoundError:
         raise ScenarioError(source, ["no such file"]) from None
     except IsADirectoryError:
@@ -168,7 +246,6 @@ def load_scenario(path: str | Path, overrides: Overrides = ()) -> Scenario:
         raise ScenarioError(source, [toml_syntax_problem(err)]) from None
     except RecursionError:  # tomllib parses nested arrays and inline tables recursively
         raise ScenarioError(source, [TOO_DEEP]) from None
-    return scenario_from_dict(data, source=source, overrides=overrides)
 
 
 def load(source: str | Path | Scenario, overrides: Overrides = ()) -> Scenario:

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from marketsim.config.describe import Says
 from marketsim.config.problems import CrossFieldError, Problem, format_value
+from marketsim.config.uncertain import Uncertain, uncertain_problems
 from marketsim.economics.scaling import SCALING_PRESETS, ScalingLaw
 from marketsim.economics.thresholds import THRESHOLD_DEFAULTS as _TD
 from marketsim.economics.thresholds import ThresholdFamily, ThresholdSpec
@@ -199,10 +200,17 @@ class Market(_Section):
     Attributes:
         logit_lambda: logit noise of consumer choice among qualifying models (ln-R units, 0.01 to 10).
         damping: weight theta on the new best response in damped updates (0 < theta <= 1).
+        outside_option: utility of buying no model, relative to the best model on sale at price 0
+            (ln-R units, -20 to 20): u_0 = -ln R_front + outside_option (docs/theory.md "Prices").
+        exit_after_loss_periods: a firm that charges for its models exits once its expected horizon
+            profit has been negative this many periods in a row (periods, 1 to 10000; None: firms exit
+            only when insolvent; docs/theory.md, Entry and exit).
     """
 
     logit_lambda: Annotated[float, Field(ge=0.01, le=10)] = 0.3  # docs/theory.md §7: lambda ~ 0.3
     damping: Annotated[float, Field(gt=0, le=1)] = 0.5  # docs/theory.md §7: theta = 0.5
+    outside_option: Annotated[float, Field(ge=-20, le=20)] = -1.0  # assumption: the free frontier model beats nothing by 1 ln-R unit
+    exit_after_loss_periods: Periods | None = None  # assumption: exit on insolvency only unless stated
 
 
 class Firm(_Section):
@@ -211,7 +219,13 @@ class Firm(_Section):
     Attributes:
         name: unique firm name (1 to 100 characters).
         strategy: decision rule.
-        price: dollars per adopter per period (0 to 1e6).
+        price: fixed QUALITY-ADJUSTED price, dollars per adopter per period at the reference loss
+            R_ref (0 to 1e6); an adopter of a model of reducible loss R pays price x (R_ref/R)^kappa.
+            Used when pricing = "fixed", and as the price before the firm first sets one.
+        pricing: "best_response" (the firm sets its price each period as the Nash equilibrium of the
+            pricing stage game, docs/theory.md "Prices") or "fixed" (price above); None: the
+            strategy's default (profit_optimal: best_response; fixed_growth: fixed; open_weights is
+            always free).
         cash: dollars at start (or at entry; -1e15 to 1e15).
         credit_limit: dollars; the firm exits when cash < credit_limit (must be <= cash; -1e15 to 1e15).
         retrain_every_periods: periods between model generations (1 to 10000).
@@ -220,16 +234,33 @@ class Firm(_Section):
         fixed_cost_per_period: dollars per period the firm pays whatever it sells (staff, overheads;
             0 to 1e15).
         entry_year: calendar year of entry (None: present from the start; 1990 to 2200).
+        potential: a potential entrant (docs/theory.md, Entry and exit): outside the market until, on or
+            after entry_year, its expected horizon profit net of entry_cost is positive (open_weights:
+            until its budget covers the entry cost and its first model); False: in the market from
+            entry_year (or the start) whatever its prospects.
+        entry_cost: dollars paid once on entering (0 to 1e15); sunk thereafter.
         growth_factor_per_year: fixed_growth: multiplicative growth of training spend per year (0.01 to 100).
         initial_spend: fixed_growth: first training spend (dollars, 1 to 1e15).
         leader: open_weights: the name of the firm followed.
         lag_periods: open_weights: periods behind the leader (0 to 10000).
         compute_fraction: open_weights: fraction of the leader's compute used (1e-6 to 1).
+        lag_rule: open_weights: "fixed" follows lag_periods after each leader release; "cost" follows
+            as soon as the discounted cost of the model (1 - imitation_discount) x 6ND/E(t) fits within
+            follow_budget, so the lag falls out of hardware progress and the discount.
+        imitation_discount: open_weights: fraction of the training cost saved by imitating or
+            distilling the leader's released model (0 to 0.999; both lag rules pay the discounted cost).
+        follow_budget: open_weights, lag_rule "cost": most the firm spends on one model (dollars, 0 to 1e15).
+        equity_multiple: investors fund training up to this multiple of the firm's expected horizon
+            operating profit (last period's revenue - serving - fixed cost x horizon_periods; dimensionless,
+            0 to 100; 0 = no outside equity; docs/theory.md "Money").
+        payout_reserve_periods: periods of fixed cost plus expected training cost per period the firm
+            keeps as cash; it pays out the rest (periods, 0 to 10000; docs/theory.md "Money").
     """
 
     name: Annotated[str, Field(min_length=1, max_length=100)]
     strategy: Name = "profit_optimal"  # a name registered with marketsim.sim.strategies.register_strategy
     price: Annotated[float, Field(ge=0, le=1e6)]
+    pricing: Literal["best_response", "fixed"] | None = None  # None: the strategy's default (sim/strategies.py)
     cash: Dollars
     credit_limit: Dollars
     retrain_every_periods: Periods = 4  # assumption; LOH23: 250-1000 days between generations
@@ -237,11 +268,18 @@ class Firm(_Section):
     horizon_periods: Periods = 8  # assumption: two years of quarters
     fixed_cost_per_period: NonNegativeDollars = 0.0  # dollars per period (staff etc.); COT24: R&D staff 29-49% of development cost
     entry_year: Annotated[float | None, Field(ge=1990, le=2200)] = None
+    potential: bool = False  # assumption: bundled labs are incumbents unless a scenario says otherwise
+    entry_cost: NonNegativeDollars = 0.0  # assumption: no entry cost unless stated
     growth_factor_per_year: Factor = 2.4  # COT24: frontier training cost grows 2.4x per year
     initial_spend: Annotated[float, Field(ge=1, le=MAX_DOLLARS)] = 1e8  # assumption; order of COT24 frontier costs (GPT-4 ~4e7)
     leader: str | None = None
     lag_periods: Annotated[int, Field(ge=0, le=10_000)] = 4  # EPOPEN24: open models ~1 year behind
     compute_fraction: Annotated[float, Field(ge=1e-6, le=1)] = 0.3  # assumption
+    lag_rule: Literal["fixed", "cost"] = "fixed"  # EPOPEN24: a fixed ~1 year lag, today's behaviour
+    imitation_discount: Annotated[float, Field(ge=0, le=0.999)] = 0.0  # assumption: no discount unless stated
+    follow_budget: NonNegativeDollars = 1e9  # assumption: order of a 2025 frontier run (COT24)
+    equity_multiple: Annotated[float, Field(ge=0, le=100)] = 1.0  # assumption: investors fund at most the profit they expect
+    payout_reserve_periods: Annotated[float, Field(ge=0, le=10_000)] = 8.0  # assumption: two years of quarters
 
 
 class Scenario(_Section):
@@ -254,6 +292,7 @@ class Scenario(_Section):
     consumers: Consumers
     market: Market = Field(default_factory=Market)
     firms: Annotated[list[Firm], Field(min_length=1)]
+    uncertain: Uncertain | None = None  # [uncertain]: distributions for `marketsim ensemble` (config/uncertain.py)
 
     @model_validator(mode="after")
     def _check_consistency(self) -> Scenario:
@@ -407,4 +446,4 @@ def _check_paths(s: Scenario) -> list[Problem]:
 
 #: The cross-field checks, in the order their problems are reported.
 CROSS_CHECKS: tuple[Callable[[Scenario], list[Problem]], ...] = (
-    _check_time, _check_thresholds, _check_value_exponent, _check_firms, _check_paths)
+    _check_time, _check_thresholds, _check_value_exponent, _check_firms, _check_paths, uncertain_problems)

@@ -12,6 +12,7 @@ from marketsim.economics.costs import (HARDWARE, HardwareSpec, data_cost, flop_p
 from marketsim.economics.demand import (Demand, FixedLognormal, FixedPareto, LogUniform, PowerMarket,
                                         ValueGrowthHybrid)
 from marketsim.economics.optimizer import optimize
+from marketsim.economics.pricing import StageGame, symmetric_equilibrium_price, symmetric_markup
 from marketsim.economics.problem import Optimum, evaluate, no_train
 from marketsim.economics.scaling import SCALING_PRESETS, ScalingLaw, scaling_law
 from marketsim.economics.thresholds import THRESHOLD_DEFAULTS, ThresholdSpec, threshold_market
@@ -24,5 +25,6 @@ __all__ = [
     "DEFAULT_VARIANT", "ValueGrowthHybrid", "Variant", "data_cost", "elasticities", "evaluate",
     "flop_per_dollar_amortised", "flop_per_dollar_cloud", "get_variant", "herfindahl", "loglog_slope",
     "no_train", "optimize", "scaling_law", "serving_cost", "THRESHOLD_DEFAULTS",
-    "ThresholdSpec", "threshold_market", "training_cost",
+    "ThresholdSpec", "threshold_market", "training_cost", "StageGame", "symmetric_markup",
+    "symmetric_equilibrium_price",
 ]

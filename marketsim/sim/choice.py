@@ -4,11 +4,16 @@ A consumer holds a threshold tau on reducible loss R (nats per token; lower R = 
 only considers models with ``R <= tau`` (docs/theory.md §10, step 3). Among the qualifying models it
 chooses by logit on the utility (in ln-R units)
 
-    u_ij = -ln(R_j) - price_sensitivity * price_j - switching_cost * [i uses another offered firm]
+    u_ij = -ln(R_j) - price_sensitivity * p_adj_j - switching_cost * [i uses another offered firm]
+    u_i0 = -ln(R_front) + outside_option            (the outside option: buy nothing)
 
-with probabilities ``softmax(u_ij / lam)`` over the qualifying j, drawn by inverse CDF from one
-uniform ``u_i`` per consumer per period. ``choice = -1`` means "uses no model"; it carries no
-switching cost, and neither does a firm that is no longer on offer (its customers choose afresh).
+with p_adj_j the QUALITY-ADJUSTED price (reference dollars per period, docs/theory.md "Prices")
+and R_front the best R on sale. The probabilities ``softmax(u_ij / lam)`` run over the qualifying j
+and, when :attr:`Offers.outside_option` is set, the outside option (a consumer who qualifies for
+any model qualifies for it); the choice is drawn by inverse CDF from one uniform ``u_i`` per
+consumer per period. ``choice = -1`` means "uses no model"; it carries no switching cost, and
+neither does a firm that is no longer on offer (its customers choose afresh), nor leaving for the
+outside option.
 
 Both consumer forms of :mod:`marketsim.sim.consumers` use :func:`qualifying`,
 :func:`choice_utilities`, :func:`logit_probabilities` and :func:`draw_choices`, so their arithmetic
@@ -57,12 +62,22 @@ class Offers:
     Attributes:
         firm_ids: (K,) int64, the offering firms' mesa ``unique_id`` (distinct, >= 0).
         R: (K,) float64, reducible loss of each model, nats per token (finite, > 0).
-        price: (K,) float64, dollars per adopter per period (finite, >= 0).
+        price: (K,) float64, the PAID price, dollars per adopter per period (finite, >= 0).
+        price_adj: (K,) float64, quality-adjusted price, reference dollars per adopter per period
+            (what utility subtracts); default: ``price``.
+        value_factor: (K,) float64, dollars per reference dollar for each model, (R_ref / R_j)^kappa,
+            so ``price = price_adj * value_factor``; default: ones.
+        outside_option: utility of buying nothing above the best model on sale at price 0, ln-R
+            units (u_0 = -ln R_front + outside_option); None: no outside option (every consumer
+            who qualifies for a model uses one).
     """
 
     firm_ids: np.ndarray
     R: np.ndarray
     price: np.ndarray
+    price_adj: np.ndarray | None = None
+    value_factor: np.ndarray | None = None
+    outside_option: float | None = None
 
     def __post_init__(self) -> None:
         ids = np.asarray(self.firm_ids)
@@ -81,15 +96,56 @@ class Offers:
         if not np.all(np.isfinite(price) & (price >= 0)):
             raise ValueError(f"Offers.price = {price.tolist()}: every entry must be finite and >= 0 "
                              "(dollars)")
+        price_adj = price if self.price_adj is None else _as_1d("price_adj", self.price_adj, np.float64)
+        factor = np.ones(len(R)) if self.value_factor is None else _as_1d("value_factor", self.value_factor,
+                                                                            np.float64)
+        if not (len(price_adj) == len(factor) == len(R)):
+            raise ValueError(f"Offers: price_adj and value_factor must have length {len(R)}, got "
+                             f"{len(price_adj)} and {len(factor)}")
+        if not np.all(np.isfinite(factor) & (factor > 0)):
+            raise ValueError(f"Offers.value_factor = {factor.tolist()}: every entry must be finite and > 0")
+        if not np.allclose(price, price_adj * factor, rtol=1e-9, atol=0.0):
+            raise ValueError(f"Offers: price = {price.tolist()} must equal price_adj x value_factor = "
+                             f"{(price_adj * factor).tolist()} (dollars per adopter per period)")
+        if self.outside_option is not None and not np.isfinite(self.outside_option):
+            raise ValueError(f"Offers.outside_option = {self.outside_option!r}: must be finite (ln-R units) or None")
         # frozen dataclass: store the validated, contiguous copies
         object.__setattr__(self, "firm_ids", ids)
         object.__setattr__(self, "R", R)
         object.__setattr__(self, "price", price)
+        object.__setattr__(self, "price_adj", price_adj)
+        object.__setattr__(self, "value_factor", factor)
 
     @classmethod
     def none(cls) -> "Offers":
         """No model on offer (K = 0)."""
         return cls(np.empty(0, dtype=np.int64), np.empty(0), np.empty(0))
+
+    @property
+    def choice_ids(self) -> np.ndarray:
+        """(K,) or (K + 1,) int64: the ids of the columns of the choice probabilities: the firm ids,
+        then :data:`NO_CHOICE` for the outside option when there is one."""
+        if self.outside_option is None:
+            return self.firm_ids
+        return np.append(self.firm_ids, NO_CHOICE)
+
+    def with_outside(self, utilities: np.ndarray, qualifies: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(n, K [+ 1]) utilities and qualifying flags with the outside option appended as the last
+        column (unchanged without one). A consumer qualifies for the outside option exactly when it
+        qualifies for some model (the best model on sale), so a consumer qualifying for none still
+        has an all-zero probability row."""
+        if self.outside_option is None:
+            return utilities, qualifies
+        n, K = utilities.shape
+        u0 = -np.log(self.R.min()) + self.outside_option if K else 0.0
+        util = np.empty((n, K + 1), dtype=np.float64, order="F")
+        util[:, :K] = utilities
+        util[:, K] = u0
+        qual = np.zeros((n, K + 1), dtype=bool, order="F")
+        qual[:, :K] = qualifies
+        for j in range(K):
+            qual[:, K] |= qualifies[:, j]
+        return util, qual
 
     def __len__(self) -> int:
         return len(self.firm_ids)
@@ -140,7 +196,7 @@ def choice_utilities(
 
     Args:
         R: (K,) reducible loss of each offered model, nats per token.
-        price: (K,) dollars per adopter per period.
+        price: (K,) quality-adjusted price (Offers.price_adj), reference dollars per adopter per period.
         current_choice: (n,) firm id each consumer used last period, or -1.
         firm_ids: (K,) firm id of each offer.
         price_sensitivity: ln-R units per dollar.
@@ -236,7 +292,8 @@ class ChoiceTable:
     """
 
     R_sorted: np.ndarray
-    probs: np.ndarray  # ((K + 1)**2, K), row = level * (K + 1) + current position + 1
+    probs: np.ndarray  # ((K + 1)**2, K [+ 1 outside option]), row = level * (K + 1) + current position + 1
+    ids: np.ndarray  # id of each column of probs (Offers.choice_ids)
 
     @classmethod
     def build(cls, offers: Offers, lam: float, price_sensitivity: float,
@@ -248,9 +305,10 @@ class ChoiceTable:
         levels = np.repeat(np.arange(K + 1), K + 1)
         current_pos = np.tile(np.arange(-1, K), K + 1)
         current = np.where(current_pos >= 0, offers.firm_ids[np.maximum(current_pos, 0)], NO_CHOICE)
-        util = choice_utilities(offers.R, offers.price, current, offers.firm_ids, price_sensitivity,
+        util = choice_utilities(offers.R, offers.price_adj, current, offers.firm_ids, price_sensitivity,
                                 switching_cost)
-        return cls(R_sorted, logit_probabilities(util, qualifying(level_tau[levels], offers.R), lam))
+        util, qual = offers.with_outside(util, qualifying(level_tau[levels], offers.R))
+        return cls(R_sorted, logit_probabilities(util, qual, lam), offers.choice_ids)
 
     def rows(self, tau: np.ndarray, current_pos: np.ndarray) -> np.ndarray:
         """(n,) table row of each consumer, from its threshold and its current offer position."""

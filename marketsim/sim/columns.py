@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = ["Column", "UnknownColumnError", "MODEL", "FIRMS", "MODEL_COLUMNS", "FIRM_COLUMNS", "SUMMARY", "SWEEP",
-           "SENSITIVITY", "PARAMETERS", "TEXT_UNIT"]
+           "SENSITIVITY", "PARAMETERS", "TEXT_UNIT", "STATICS_POINTS"]
 
 
 @dataclass(frozen=True)
@@ -94,12 +94,25 @@ MODEL: dict[str, Column] = {
     "hhi": Column("index 0-1", "Herfindahl-Hirschman index of the firms' adopter shares (sum of "
                   "squared shares; 1 = one firm serves everyone); 0 when nobody adopts.",
                   diff_unit="index points (-1 to 1)"),
-    "consumer_surplus": Column("dollars per {period}", "Adopters' surplus this {period}: the dollar "
-                               "value of the chosen model, ln(threshold / R) / price_sensitivity, minus "
-                               "its price, summed over adopters; empty when price_sensitivity is 0."),
-    "firms_alive": Column("firms", "Firms that have not exited (firms yet to enter count as alive)."),
-    "mean_price": Column("dollars per adopter per {period}", "Adopter-weighted mean list price of the "
+    "consumer_surplus": Column("dollars per {period}", "Adopters' surplus this {period}: the utility "
+                               "gain of the chosen model over buying nothing in dollars, (R_ref / R)^kappa "
+                               "(ln(R_front / R) - market.outside_option) / price_sensitivity, minus the "
+                               "price paid, summed over adopters (docs/theory.md §11); empty when "
+                               "price_sensitivity is 0."),
+    "firms_alive": Column("firms", "Firms in the market at the end of the {period}: entered and not exited "
+                          "(potential entrants and firms before their entry year are not counted)."),
+    "entries": Column("firms per {period}", "Firms that entered the market this {period} (a potential "
+                      "entrant whose expected profit net of its entry cost turned positive, or a firm whose "
+                      "firms.entry_year came; docs/theory.md, Entry and exit)."),
+    "exits": Column("firms per {period}", "Firms that exited this {period} (firms.csv exit_reason says why)."),
+    "mean_price": Column("dollars per adopter per {period}", "Adopter-weighted mean price paid for the "
                          "models chosen this {period}; 0 when nobody adopts."),
+    "price_index_adj": Column("dollars per adopter per {period} at the reference loss", "Quality-adjusted "
+                              "price index: adopter-weighted mean of the chosen models' quality-adjusted "
+                              "prices price x (R / R_ref)^kappa (firms.csv price_adj); 0 when nobody adopts."),
+    "data_bound_firms": Column("firms", "Firms in the market whose latest decision is at the data wall "
+                               "(firms.csv regime data-bound or capped; marketsim.sim.regimes); the figures "
+                               "shade these {periods}."),
 }
 
 #: firms.csv: one row per firm per period (MarketModel.firm_table).
@@ -114,8 +127,17 @@ FIRMS: dict[str, Column] = {
     "D": Column("tokens", "Training tokens of the firm's model on sale (0 if none)."),
     "loss": Column("nats per token", "Loss L of the firm's model on sale; empty if it has none on sale."),
     "compute": Column("FLOP", "Training compute 6 N D of the firm's model on sale (0 if none)."),
-    "price": Column("dollars per adopter per {period}", "List price; an adopter pays price x "
-                    "(R_ref / R)^kappa for a model of reducible loss R (consumers.value_exponent = kappa)."),
+    "price": Column("dollars per adopter per {period}", "Price an adopter pays this {period} (revenue = "
+                    "adopters x price): price_adj x (R_ref / R)^kappa for the firm's model of reducible loss "
+                    "R; empty when the firm has no model on sale."),
+    "price_per_mtok": Column("dollars per million tokens", "price / consumers.tokens_per_adopter_per_period "
+                             "x 1e6; empty when the firm has no model on sale."),
+    "price_adj": Column("dollars per adopter per {period} at the reference loss", "Quality-adjusted price: "
+                        "price x (R / R_ref)^kappa, the price of the firm's model at the reference loss R_ref "
+                        "(what consumers' utility compares; set by firms.pricing, docs/theory.md, Prices); "
+                        "empty when the firm has no model on sale."),
+    "markup": Column("dollars per adopter per {period}", "price minus the serving cost per adopter "
+                     "(2 N T / E); empty when the firm has no model on sale."),
     "adopters": Column("people", "People using the firm's model this {period}."),
     "share": _share("The firm's share of all adopters this {period}."),
     "revenue": Column("dollars per {period}", "Revenue from the firm's adopters this {period}."),
@@ -125,11 +147,42 @@ FIRMS: dict[str, Column] = {
                             "is paid in full in the {period} it starts."),
     "fixed_cost": Column("dollars per {period}", "Fixed cost paid this {period} "
                          "(firms.fixed_cost_per_period)."),
-    "profit": Column("dollars per {period}", "revenue - serving_cost - training_cost - fixed_cost this "
-                     "{period}."),
-    "cash": Column("dollars", "Cash at the end of the {period} (a stock, not a flow)."),
+    "profit": Column("dollars per {period}", "revenue - serving_cost - training_cost - fixed_cost - "
+                     "entry_cost this {period}."),
+    "cash": Column("dollars", "Cash at the end of the {period} (a stock, not a flow); negative = "
+                   "borrowed on the credit line. cash = previous cash + revenue - serving_cost - training_cost "
+                   "- fixed_cost - entry_cost + raised - paid_out."),
+    "raised": Column("dollars per {period}", "Equity raised from investors this {period} to pay for a "
+                     "training run that cash and the credit line could not (docs/theory.md, Money)."),
+    "paid_out": Column("dollars per {period}", "Cash returned to owners this {period}: cash above the "
+                       "firm's reserve (firms.payout_reserve_periods; docs/theory.md, Money)."),
+    "debt": Column("dollars", "Borrowed on the credit line at the end of the {period}: max(-cash, 0)."),
     "training": Column(_FLAG, "Whether a model is in training (started, not yet released) at the end of "
                        "the {period}.", ratio_scale=False),
+    # marketsim.sim.regimes; docs/theory.md §4
+    "regime": _text("Regime of the firm's latest decision (the model it trained, or the best new model it "
+                    "considered): compute-bound (D below the usable stock data_stock / rho_D), data-bound "
+                    "(D at the stock, N below N_match(D)) or capped (D at the stock, N at N_match(D): spend "
+                    "~ D_bar^2/E); kept between decisions; empty before the first."),
+    "binding": _text("Constraint that stopped a larger model at the latest decision: budget (it costs what "
+                     "the firm can finance), data (at the data wall) or none; empty before the first decision."),
+    "decision": _text("What the firm did this {period} and why: trained; kept: new model would not pay; "
+                      "kept: at the data wall, no better model than the current one; kept: no new model "
+                      "earns a profit; skipped by the strategy; no budget: cannot finance the planned model; "
+                      "not due; in training; exited; not entered."),
+    "in_market": Column(_FLAG, "Whether the firm is in the market this {period}: entered and not exited (a "
+                        "potential entrant is outside until it enters; docs/theory.md, Entry and exit).",
+                        ratio_scale=False),
+    "entry_cost": Column("dollars per {period}", "Entry cost paid this {period} (firms.entry_cost, in the "
+                         "{period} the firm enters; included in profit and cash)."),
+    "expected_profit": Column("dollars over the firm's horizon", "Expected profit that decided entry or exit "
+                              "this {period}: for a potential entrant the margin of entering (expected "
+                              "profit net of the entry cost; an open-weights lab: funding left after the "
+                              "entry cost and its first model), for a firm in the market the value of "
+                              "staying (market.exit_after_loss_periods); empty when not judged."),
+    "exit_reason": _text("Why the firm exited: insolvent (cash below its credit limit) or persistent losses "
+                         "(expected profit negative market.exit_after_loss_periods {periods} in a row); "
+                         "empty while it is in the market."),
 }
 
 #: Columns of model.csv after ``step`` and of firms.csv after ``step, year`` (MarketModel tables), in order.
@@ -158,7 +211,8 @@ SUMMARY: dict[str, Column] = {
                                             "population uses a model; empty (null) if never."),
     "final_hhi": Column("index 0-1", "Herfindahl-Hirschman index of adopter shares in the last period.",
                         diff_unit="index points (-1 to 1)"),
-    "firms_alive": Column("firms", "Firms alive at the end of the run."),
+    "firms_alive": Column("firms", "Firms in the market at the end of the run (model.csv firms_alive in the "
+                          "last period)."),
     "ended_early_year": _calendar("Calendar year at which the run stopped before its horizon because "
                                   "every firm had exited; empty (null) if the run reached its horizon."),
     "final_leader": _text("Firm with the largest share of adopters in the last period; empty (null) if "
@@ -191,6 +245,34 @@ SENSITIVITY: dict[str, Column] = {
     "ST": Column(_SOBOL_UNIT, "Total-order Sobol' index: share of the output metric's variance due to "
                  "this parameter, its interactions included."),
     "ST_conf": Column(_SOBOL_UNIT, "Half-width of the 95% bootstrap confidence interval of ST."),
+}
+
+#: statics_points.csv of ``marketsim statics``: one row per model generation per design group.
+STATICS_POINTS: dict[str, Column] = {
+    "group": _text("Design group: E (hardware level, data stock open), rho_D (data efficiency, stock open), "
+                   "databound_E or databound_Dbar (small binding stock; E level or stock varied)."),
+    "factor": Column("multiplier (1 = the group's centre)", "Factor applied to the group's varied input."),
+    "run_id": _text("Run of the design (hash of its overrides and seed)."),
+    "firm": _text("Firm name."),
+    "generation": Column("index from 0", "The firm's k-th training start in the run (its fixed effect).",
+                         ratio_scale=False),
+    "start_step": Column("{periods} since the start", "Period the training started.", ratio_scale=False),
+    "year": _calendar("Calendar year the training started."),
+    "E": Column("FLOP per dollar", "Hardware price-performance when the training started."),
+    "rho_D": Column("dimensionless multiplier", "Data efficiency when the training started."),
+    "D_bar": Column("raw tokens", "Usable data stock when the training started: effective stock / rho_D."),
+    "N": Column("parameters", "Parameters of the generation's model."),
+    "D": Column("raw tokens", "Training tokens of the generation's model."),
+    "compute": Column("FLOP", "Training compute 6 N D."),
+    "spend": Column("dollars", "Training cost paid at the start, 6 N D / E."),
+    "N_match": Column("parameters", "Compute-optimal parameters for D tokens: the cap on N once data binds."),
+    "regime": _text("compute-bound (D below the stock), data-bound (D at the stock, N below N_match) or "
+                    "capped (D at the stock, N at N_match)."),
+    "binding": _text("Constraint that stopped a larger model at the start: data, budget or none "
+                     "(firms.csv binding)."),
+    "used": Column(_FLAG, "Whether the point enters its group's fits (its regime is the group's and the "
+                   "budget did not bind).",
+                   ratio_scale=False),
 }
 
 # --- scenario values (sweep grid columns are scenario key paths) --------------------------------
@@ -248,17 +330,35 @@ PARAMETERS: dict[str, Column] = {
     "market.damping": _param("weight 0-1", "Weight on the new best response in damped updates."),
     "firms.name": _text("Firm name."),
     "firms.strategy": _text("Decision rule."),
-    "firms.price": _param("dollars per adopter per {period}", "List price at the reference loss."),
+    "firms.price": _param("dollars per adopter per {period}", "Fixed quality-adjusted price (price at the "
+                          "reference loss) when firms.pricing is fixed."),
+    "firms.pricing": _text("best_response (Nash equilibrium price each {period}) or fixed (firms.price)."),
+    "market.outside_option": _param("ln-R utility", "Utility of buying no model, relative to the best "
+                                    "model on sale at price 0.", ratio_scale=False),
     "firms.cash": _param("dollars", "Cash at the start (or at entry)."),
     "firms.credit_limit": _param("dollars", "The firm exits when its cash falls below this."),
     "firms.retrain_every_periods": _param("{periods}", "Time between model generations."),
     "firms.training_lag_periods": _param("{periods}", "Time between starting and releasing a model."),
     "firms.horizon_periods": _param("{periods}", "Time over which a new model's profit is evaluated."),
     "firms.fixed_cost_per_period": _param("dollars per {period}", "Costs paid whatever the firm sells."),
-    "firms.entry_year": _calendar("Calendar year of entry; empty: present from the start."),
+    "firms.entry_year": _calendar("Calendar year of entry (a potential entrant's earliest); empty: from the start."),
+    "firms.potential": Column(_FLAG, "A potential entrant: enters only when entering is expected to pay.",
+                              ratio_scale=False),
+    "firms.entry_cost": _param("dollars", "Cost paid once on entering."),
+    "firms.lag_rule": _text("open_weights: fixed (lag_periods) or cost (follow once the discounted cost fits "
+                            "follow_budget)."),
+    "firms.imitation_discount": _param("fraction 0-1", "open_weights: share of the training cost saved by "
+                                       "imitating the leader."),
+    "firms.follow_budget": _param("dollars", "open_weights: most spent on one model (lag_rule cost)."),
+    "market.exit_after_loss_periods": _param("{periods}", "A firm exits after this many {periods} of negative "
+                                             "expected profit; empty: on insolvency only."),
     "firms.growth_factor_per_year": _param(_FACTOR, "fixed_growth: growth of training spend per year."),
     "firms.initial_spend": _param("dollars", "fixed_growth: first training spend."),
     "firms.leader": _text("open_weights: name of the firm followed."),
     "firms.lag_periods": _param("{periods}", "open_weights: time behind the leader's releases."),
     "firms.compute_fraction": _param("fraction 0-1", "open_weights: fraction of the leader's compute used."),
+    "firms.equity_multiple": _param("dimensionless multiple", "Investors fund training up to this multiple of "
+                                    "the expected horizon operating profit."),
+    "firms.payout_reserve_periods": _param("{periods}", "Fixed plus expected training cost kept as cash; the "
+                                           "rest is paid out."),
 }

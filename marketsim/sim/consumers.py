@@ -60,10 +60,19 @@ class ConsumerMarket(Protocol):
         """Consumer surplus this period summed over simulated consumers, dollars (NaN if price_sensitivity is 0)."""
 
 
-def _surplus_terms(log_tau: np.ndarray, R: np.ndarray, price: np.ndarray,
+def _fallback_log(offers: Offers, log_tau: np.ndarray) -> np.ndarray:
+    """ln of the loss a consumer falls back to, per consumer: with an outside option its utility in
+    ln-R units, ln R_front - outside_option (the same for everyone); without one, the threshold
+    ln tau (a model at the threshold is worth nothing)."""
+    if offers.outside_option is None:
+        return log_tau
+    return np.full(len(log_tau), float(np.log(offers.R.min())) - offers.outside_option)
+
+
+def _surplus_terms(fallback: np.ndarray, R: np.ndarray, price: np.ndarray, value_factor: np.ndarray,
                    price_sensitivity: float) -> float:
-    """Sum of ``ln(tau / R) / price_sensitivity - price`` in dollars (price_sensitivity > 0)."""
-    return float(np.sum((log_tau - np.log(R)) / price_sensitivity - price))
+    """Sum of ``value_factor * (fallback - ln R) / price_sensitivity - price`` in dollars (price_sensitivity > 0)."""
+    return float(np.sum(value_factor * (fallback - np.log(R)) / price_sensitivity - price))
 
 
 class ConsumerPopulation:
@@ -124,7 +133,7 @@ class ConsumerPopulation:
         for start in self._blocks():
             block = slice(start, start + self.chunk_size)
             rows = table.rows(self.tau[block], offers.positions(self.choice[block]))
-            self.choice[block] = draw_choices(np.take(table.probs, rows, axis=0), u[block], offers.firm_ids)
+            self.choice[block] = draw_choices(np.take(table.probs, rows, axis=0), u[block], table.ids)
 
     def counts(self, firm_ids: ArrayLike) -> np.ndarray:
         """(K,) int64 number of consumers using each firm in ``firm_ids`` (0 for unknown ids)."""
@@ -137,7 +146,11 @@ class ConsumerPopulation:
 
     def surplus(self, offers: Offers, price_sensitivity: float) -> float:
         """Consumer surplus this period, dollars: sum over adopters of
-        ``ln(tau_i / R_chosen) / price_sensitivity - price_chosen`` (per simulated consumer, summed).
+        ``f_j (a_i - ln R_j) / price_sensitivity - p_j`` with j the chosen model, f_j its
+        :attr:`~Offers.value_factor` (R_ref / R_j)^kappa, p_j = f_j p_adj_j its paid price and a_i
+        what the consumer falls back to: ln R_front - outside_option with an outside option (so the
+        surplus is the utility gain over buying nothing, u_ij - u_i0 without switching cost, in the
+        chosen model's dollars), else ln tau_i (per simulated consumer, summed; docs/theory.md §11).
 
         NaN when price_sensitivity is 0 (utility then has no dollar equivalent). Raises ValueError if
         a consumer's choice is not in ``offers``.
@@ -145,15 +158,19 @@ class ConsumerPopulation:
         require_positive("price_sensitivity", price_sensitivity, allow_zero=True)
         if price_sensitivity == 0:
             return float("nan")
-        # The sum splits into a part over consumers (ln tau) and a part over firms (counts x
-        # (ln R / price_sensitivity + price)): one pass over the population instead of a lookup each.
-        using = self.choice != NO_CHOICE
-        counts = self.counts(offers.firm_ids)
-        if counts.sum() != np.count_nonzero(using):
-            offers.index_of(self.choice)  # raises, naming the stale firm ids
-        log_tau_sum = float(np.sum(self._log_tau, where=using))
-        per_firm = np.log(offers.R) / price_sensitivity + offers.price
-        return log_tau_sum / price_sensitivity - float(np.dot(counts, per_firm))
+        # The sum splits into a part over consumers (the fallback a_i, summed per chosen firm) and a
+        # part over firms (counts x (f ln R / price_sensitivity + p)): one pass over the population.
+        pos = offers.index_of(self.choice)  # raises, naming stale firm ids
+        using = pos != NO_CHOICE
+        K = len(offers)
+        counts = np.bincount(pos[using], minlength=K).astype(np.float64)
+        if offers.outside_option is None:
+            fallback_sums = np.bincount(pos[using], weights=self._log_tau[using], minlength=K)
+        else:
+            fallback_sums = counts * _fallback_log(offers, np.zeros(1))[0]
+        f = offers.value_factor
+        per_firm = f * np.log(offers.R) / price_sensitivity + offers.price
+        return float(np.dot(f, fallback_sums)) / price_sensitivity - float(np.dot(counts, per_firm))
 
 
 class ConsumerAgent(mesa.Agent):
@@ -186,20 +203,23 @@ class ConsumerAgent(mesa.Agent):
         """Re-choose among ``offers`` using the uniform ``u[self.index]`` (units as in
         :meth:`ConsumerPopulation.choose`)."""
         check_choice_params(lam, price_sensitivity, switching_cost)
-        util = choice_utilities(offers.R, offers.price, np.array([self.choice], dtype=np.int64),
+        util = choice_utilities(offers.R, offers.price_adj, np.array([self.choice], dtype=np.int64),
                                 offers.firm_ids, price_sensitivity, switching_cost)
-        probs = logit_probabilities(util, qualifying(np.array([self.tau]), offers.R), lam)
+        util, qual = offers.with_outside(util, qualifying(np.array([self.tau]), offers.R))
+        probs = logit_probabilities(util, qual, lam)
         u_mine = np.asarray(u, dtype=np.float64)[self.index:self.index + 1]
-        self.choice = int(draw_choices(probs, u_mine, offers.firm_ids)[0])
+        self.choice = int(draw_choices(probs, u_mine, offers.choice_ids)[0])
 
     def surplus(self, offers: Offers, price_sensitivity: float) -> float:
-        """This consumer's surplus this period, dollars: ``ln(tau / R_chosen) / price_sensitivity -
-        price_chosen``; 0 if it uses no model, NaN if price_sensitivity is 0."""
+        """This consumer's surplus this period, dollars: ``f_j (a - ln R_j) / price_sensitivity - p_j``
+        for its chosen model j (a and the rest as in :meth:`ConsumerPopulation.surplus`); 0 if it
+        uses no model, NaN if price_sensitivity is 0."""
         require_positive("price_sensitivity", price_sensitivity, allow_zero=True)
         if self.choice == NO_CHOICE:
             return 0.0 if price_sensitivity > 0 else float("nan")
         k = offers.index_of(np.array([self.choice], dtype=np.int64))
-        return _surplus_terms(np.log(np.array([self.tau])), offers.R[k], offers.price[k], price_sensitivity)
+        return _surplus_terms(_fallback_log(offers, np.log(np.array([self.tau]))), offers.R[k], offers.price[k],
+                              offers.value_factor[k], price_sensitivity)
 
 
 def sample_thresholds(rng: np.random.Generator, n: int, dist: Any) -> np.ndarray:

@@ -1,17 +1,22 @@
 """MarketModel: the market for LLMs as a Mesa model. One ``step()`` is one period (default a quarter).
 
-One period, top to bottom (docs/theory.md §10); ``step()`` is these five calls:
+One period, top to bottom (docs/theory.md §10); ``step()`` is these calls:
 
 1. ``_advance_world``: hardware efficiency E(t), usable data stock, data efficiency rho_D(t),
    market size M(t) (:mod:`marketsim.sim.world`);
+   ``_firms_enter``: firms whose date has come and potential entrants that expect a profit net of
+   their entry cost enter (:mod:`marketsim.sim.entry`);
 2. ``_firms_decide_and_release``: in random order, a firm due for a new model picks (N, D) with
    its strategy (:mod:`marketsim.sim.strategies`: best response to rivals' current models), pays
    the training cost when it starts, and releases the model after its training lag;
+   ``_firms_set_prices``: firms with a model on sale set their prices, the Nash equilibrium of the
+   period's pricing stage game (:mod:`marketsim.sim.pricing`, docs/theory.md "Prices");
 3. ``_consumers_choose``: consumers (a :class:`~marketsim.sim.consumers.ConsumerMarket`) choose
-   among the released models whose loss clears their threshold (logit on quality, price and
-   switching cost);
+   among the released models whose loss clears their threshold and the outside option (logit on
+   quality, quality-adjusted price and switching cost);
 4. ``_settle_accounts``: revenue, serving cost, training cost, profit and cash of every firm; a
-   firm whose cash falls below its credit limit exits;
+   firm whose cash falls below its credit limit exits; then ``_firms_exit``: a firm whose
+   expected profit has stayed negative ``market.exit_after_loss_periods`` periods exits;
 5. ``_record``: the period's :class:`~marketsim.sim.period.PeriodStats` and the DataCollector row
    (model-level and firm-level series).
 
@@ -32,8 +37,10 @@ from marketsim.config import Overrides, Scenario, ScenarioError, load
 from marketsim.economics.demand import Demand
 from marketsim.sim.choice import Offers
 from marketsim.sim.consumers import ConsumerMarket, ConsumerMode, make_consumers, sample_thresholds
+from marketsim.sim.entry import enter_firms, exit_firms
 from marketsim.sim.firm import FirmAgent
 from marketsim.sim.period import PeriodStats, period_stats
+from marketsim.sim.pricing import set_prices
 from marketsim.sim.strategies import STRATEGIES, check_strategies
 from marketsim.sim.columns import FIRM_COLUMNS, MODEL_COLUMNS
 from marketsim.sim.world import World
@@ -41,7 +48,7 @@ from marketsim.sim.world import World
 __all__ = ["MarketModel", "MODEL_COLUMNS", "FIRM_COLUMNS"]
 
 # firms.csv columns whose FirmAgent attribute has another name
-_FIRM_ATTRIBUTES = {"firm": "name", "strategy": "strategy_name"}
+_FIRM_ATTRIBUTES = {"firm": "name", "strategy": "strategy_name", "entry_cost": "entry_spend"}
 
 
 def _stat(name: str, model: "MarketModel") -> float:
@@ -132,24 +139,39 @@ class MarketModel(mesa.Model):
     def step(self) -> None:
         """Advance one period: the five stages of the module docstring, in order."""
         self._advance_world()
-        offers = self._firms_decide_and_release()
+        self._firms_enter()
+        self._firms_decide_and_release()
+        offers = self._firms_set_prices()
         counts, surplus = self._consumers_choose(offers)
         people_per_consumer = self._settle_accounts(offers, counts)
+        self._firms_exit()
         self._record(offers, counts, surplus, people_per_consumer)
 
     def _advance_world(self) -> None:
         """Stage 1: the world of this period."""
         self.state = self.world.at((self.steps - 1) * self.period_years)
 
-    def _firms_decide_and_release(self) -> Offers:
+    def _firms_enter(self) -> None:
+        """Stage: firms whose date has come, and potential entrants expecting a profit net of their
+        entry cost, enter (:func:`marketsim.sim.entry.enter_firms`)."""
+        enter_firms(self.firms, self.state.year)
+
+    def _firms_exit(self) -> None:
+        """Stage: firms whose expected profit has stayed negative exit (:func:`marketsim.sim.entry.exit_firms`;
+        insolvent firms exited when they settled)."""
+        exit_firms(self.firms, self.scenario.market.exit_after_loss_periods)
+
+    def _firms_decide_and_release(self) -> None:
         """Stage 2: firms decide in random order (each sees rivals' released models), then releases
-        happen; returns the models on offer."""
+        happen."""
         firm_set = self.agents_by_type[FirmAgent]
         firm_set.shuffle_do("decide")
         firm_set.do("release")
-        on_sale = [f for f in self.firms if f.offering]
-        return Offers(np.array([f.unique_id for f in on_sale], dtype=np.int64),
-                      np.array([f.deployed.R for f in on_sale]), np.array([f.price for f in on_sale]))
+
+    def _firms_set_prices(self) -> Offers:
+        """Stage: firms with a model on sale set this period's prices (the Nash equilibrium of the
+        pricing stage game, :func:`marketsim.sim.pricing.set_prices`); returns the models on offer."""
+        return set_prices(self)
 
     def _consumers_choose(self, offers: Offers) -> tuple[np.ndarray, float]:
         """Stage 3: consumers choose; returns the simulated consumers per offer and their surplus (dollars)."""
@@ -173,7 +195,7 @@ class MarketModel(mesa.Model):
 
     def _record(self, offers: Offers, counts: np.ndarray, surplus: float, people_per_consumer: float) -> None:
         """Stage 5: the period's statistics and the DataCollector row; stop at the horizon or when
-        every firm has exited."""
+        every firm has exited (and none is still to enter)."""
         self.stats = self._record_stats(offers, counts, surplus * people_per_consumer, people_per_consumer)
         self.datacollector.collect(self)
         if self.steps >= self.n_periods or not any(f.alive for f in self.firms):

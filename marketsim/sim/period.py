@@ -12,6 +12,7 @@ import numpy as np
 
 from marketsim.economics import herfindahl
 from marketsim.sim.choice import Offers
+from marketsim.sim.regimes import count_data_bound
 from marketsim.sim.views import FirmView
 from marketsim.sim.world import WorldState
 
@@ -37,7 +38,11 @@ class PeriodStats:
     hhi: float
     consumer_surplus: float
     firms_alive: int
+    entries: int
+    exits: int
     mean_price: float
+    price_index_adj: float
+    data_bound_firms: int
 
 
 def period_stats(state: WorldState, firms: Sequence[FirmView], offers: Offers, counts: np.ndarray,
@@ -70,6 +75,10 @@ def period_stats(state: WorldState, firms: Sequence[FirmView], offers: Offers, c
         best_loss=min((f.deployed.loss for f in on_sale), default=float("nan")),
         hhi=herfindahl(counts) if total else 0.0,
         consumer_surplus=surplus,
-        firms_alive=sum(f.alive for f in firms),
+        firms_alive=sum(f.active for f in firms),
+        entries=sum(f.entry_step is not None and f.entry_step == f.model.steps for f in firms),
+        exits=sum(f.exit_step is not None and f.exit_step == f.model.steps for f in firms),
         mean_price=float(np.dot(counts, offers.price) / total) if total else 0.0,
+        price_index_adj=float(np.dot(counts, offers.price_adj) / total) if total else 0.0,
+        data_bound_firms=count_data_bound([f.regime for f in firms if f.active]),
     )

@@ -10,7 +10,8 @@ Public API:
   raises :class:`~marketsim.config.ScenarioError` with them when it is built.
 - :class:`DecisionContext` (frozen dataclass: everything the profit-optimal firm sees when it
   decides) and :func:`decide_training` (``DecisionContext -> Optimum | None``): the pure decision
-  of the profit-optimal firm. :class:`ProfitOptimal` builds the context from the firm and the model;
+  of the profit-optimal firm; :func:`decide` (``-> Decision``) is the same decision with its reason
+  (:mod:`marketsim.sim.regimes`). :class:`ProfitOptimal` builds the context from the firm and the model;
   :mod:`marketsim.experiments.validation` calls the same function without a simulation.
 
 Built-in strategies:
@@ -21,8 +22,9 @@ Built-in strategies:
   the move away from the no-rival (monopoly) optimum is damped by ``market.damping``;
 - ``fixed_growth``: training spend grows by a fixed factor per year (observed-trend comparison,
   COT24: 2.4x per year), spent on the compute-optimal model;
-- ``open_weights``: releases at price 0, ``lag_periods`` after each of the leader's releases, a model
-  trained with ``compute_fraction`` of the leader's compute.
+- ``open_weights``: releases at price 0 a model trained with ``compute_fraction`` of the leader's
+  compute at ``1 - imitation_discount`` of its cost, ``lag_periods`` after each of the leader's
+  releases (``lag_rule = "fixed"``) or once that cost fits its ``follow_budget`` (``"cost"``).
 
 Units: money in dollars, E in FLOP per dollar, N parameters, D and T tokens, prices in dollars per
 adopter per period.
@@ -39,12 +41,16 @@ from marketsim.config import Scenario
 from marketsim.config.keypaths import format_key
 from marketsim.config.problems import format_value
 from marketsim.economics import ResidualDemand, evaluate, optimize
+from marketsim.economics.costs import training_cost
 from marketsim.economics.demand import Demand
 from marketsim.economics.problem import Closure, Optimum
 from marketsim.economics.scaling import ScalingLaw
+from marketsim.sim import regimes
+from marketsim.sim.pricing import planning_price
 from marketsim.sim.views import FirmView, MarketView
 
 __all__ = ["Plan", "Strategy", "STRATEGIES", "register_strategy", "check_strategies", "DecisionContext", "decide_training",
+           "Decision", "decide",
            "ProfitOptimal", "FixedGrowth", "OpenWeights"]
 
 
@@ -81,6 +87,13 @@ class Strategy:
     """Decides when a firm trains and which model. Subclasses implement :meth:`plan`."""
 
     name: ClassVar[str] = "base"
+    #: Set by :meth:`plan` when it knows more than its answer (marketsim.sim.regimes): why the firm
+    #: did not train (a decision text, "" = no reason given) and the best new model it considered.
+    reason: str = ""
+    considered: Plan | None = None
+    #: Whether the firm sells for a profit: such a firm enters on expected profit and exits on
+    #: persistent expected losses (marketsim.sim.entry); a free open-weights lab does neither.
+    seeks_profit: ClassVar[bool] = True
 
     def due(self, firm: FirmView) -> bool:
         """Whether the firm should start a new model this period (default: on its retraining cycle)."""
@@ -91,9 +104,21 @@ class Strategy:
         """The model to train now, or None to skip this period."""
         raise NotImplementedError
 
+    #: Pricing when the scenario leaves ``firms.pricing`` unset: "fixed" (``firms.price``) or
+    #: "best_response" (marketsim.sim.pricing).
+    default_pricing: ClassVar[str] = "fixed"
+
     def price(self, firm: FirmView) -> float:
-        """Dollars per adopter per period this firm charges."""
+        """The fixed quality-adjusted price, reference dollars per adopter per period (pricing "fixed")."""
         return firm.config.price
+
+    def pricing(self, firm: FirmView) -> str:
+        """"best_response" or "fixed": ``firms.pricing``, else :attr:`default_pricing`."""
+        return firm.config.pricing or self.default_pricing
+
+    def cost_factor(self, firm: FirmView) -> float:
+        """Fraction of a model's training cost 6ND/E the firm pays (1: trains from scratch)."""
+        return 1.0
 
 
 # -- the profit-optimal decision ------------------------------------------------------------------
@@ -110,11 +135,17 @@ class DecisionContext:
         D_bar: usable data stock in raw tokens (None = unlimited). closure: how the data cap binds.
         max_spend: most the firm can spend on training, dollars (None = unlimited).
         rival_R: reducible loss of each rival's model on sale (nats per token).
-        rival_price: each rival's price. price: the firm's own price (both dollars per adopter per period).
+        rival_price: each rival's quality-adjusted price. price: the firm's own quality-adjusted price
+            (both reference dollars per adopter per period, docs/theory.md "Prices").
+        outside_option: utility of buying nothing above the best model on sale at price 0 (ln-R
+            units); None: no outside option (every qualifying consumer buys).
         price_sensitivity: utility per dollar of price. lam: logit scale of quality differences.
         damping: theta, the fraction of the move from the monopoly optimum to the best response.
         warm_start: (N, D) to start the optimizer from (None = its own start).
         current: (N, D) of the deployed model (None = none); a new model must beat keeping it.
+        current_R: the deployed model's reducible loss, fixed when it was trained (None: R(N, D) at
+            today's rho_D). Consumers see this R; re-evaluating (N, D) at a later, higher rho_D
+            would overvalue keeping the model and stop the firm from ever retraining.
     """
 
     law: ScalingLaw
@@ -134,27 +165,61 @@ class DecisionContext:
     damping: float = 1.0
     warm_start: tuple[float, float] | None = None
     current: tuple[float, float] | None = None
+    current_R: float | None = None
+    outside_option: float | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The profit-optimal firm's decision and its reason (:mod:`marketsim.sim.regimes`).
+
+    Attributes:
+        chosen: the model to train now (None = keep the deployed model, or train nothing).
+        candidate: the best new model considered (``regime == 'no-train'`` when none earns a profit).
+        reason: a decision text of :data:`marketsim.sim.regimes.DECISIONS`.
+    """
+
+    chosen: Optimum | None
+    candidate: Optimum
+    reason: str
 
 
 def decide_training(ctx: DecisionContext) -> Optimum | None:
-    """The model the profit-optimal firm trains now (an :class:`Optimum`), or None to keep what it has.
+    """The model the profit-optimal firm trains now (an :class:`Optimum`), or None to keep what it has
+    (:func:`decide` with its reason)."""
+    return decide(ctx).chosen
+
+
+def decide(ctx: DecisionContext) -> Decision:
+    """The profit-optimal firm's :class:`Decision`: the model it trains now, or why it keeps what it has.
 
     Without rivals: the monopoly optimum on the whole market. With rivals: the best response on the
     residual demand (logit on quality and price), damped toward the monopoly optimum. Either way it
-    must train and beat keeping the current model (:func:`_beats_current`).
+    must train and beat keeping the current model (:func:`_beats_current`). At the data wall this
+    is the same comparison: as the stock, rho_D, E or the rivals move, a new model is trained
+    whenever it pays, and the reason is recorded when it does not.
     """
-    mono = optimize(ctx.law, ctx.base, ctx.E, warm_start=ctx.warm_start, **_cost_terms(ctx))
-    demand: Demand = ctx.base
+    ps = ctx.price_sensitivity
+    own_shift = -ps * ctx.price
+    alone: Demand = ctx.base
+    if ctx.outside_option is not None:
+        # alone on the market, the purchase share is constant in R: a constant factor on the base demand
+        alone = ResidualDemand.facing(ctx.base, [], [], own_price=ctx.base.price, own_shift=own_shift,
+                                      lam=ctx.lam, outside_option=ctx.outside_option)
+    mono = optimize(ctx.law, alone, ctx.E, warm_start=ctx.warm_start, **_cost_terms(ctx))
+    demand: Demand = alone
     chosen = mono
     if ctx.rival_R:
-        ps = ctx.price_sensitivity
         demand = ResidualDemand.facing(ctx.base, list(ctx.rival_R), [-ps * p for p in ctx.rival_price],
-                                       own_price=ctx.base.price, own_shift=-ps * ctx.price, lam=ctx.lam)
+                                       own_price=ctx.base.price, own_shift=own_shift, lam=ctx.lam,
+                                       outside_option=ctx.outside_option)
         best = optimize(ctx.law, demand, ctx.E, warm_start=ctx.warm_start, **_cost_terms(ctx))
         chosen = _damped(ctx, demand, best, mono)
-    if not chosen.trains or not _beats_current(ctx, chosen, demand):
-        return None
-    return chosen
+    if not chosen.trains:
+        return Decision(None, chosen, regimes.KEPT_NO_PROFIT)
+    if not _beats_current(ctx, chosen, demand):
+        return Decision(None, chosen, regimes.KEPT_AT_WALL if _no_better(ctx, chosen) else regimes.KEPT_NO_GAIN)
+    return Decision(chosen, chosen, regimes.TRAINED)
 
 
 def _cost_terms(ctx: DecisionContext) -> dict:
@@ -172,8 +237,27 @@ def _beats_current(ctx: DecisionContext, chosen: Optimum, demand: Demand) -> boo
     if ctx.current is None:
         return True
     N, D = ctx.current
-    keep = evaluate(ctx.law, demand, ctx.E, N, D, T=ctx.T, c_D=0.0, rho_D=ctx.rho_D)
-    return chosen.profit > keep.revenue - keep.serving_cost
+    if ctx.current_R is None:
+        keep = evaluate(ctx.law, demand, ctx.E, N, D, T=ctx.T, c_D=0.0, rho_D=ctx.rho_D)
+        return chosen.profit > keep.revenue - keep.serving_cost
+    # the deployed model at the loss consumers see (fixed when it was trained), dollars over the horizon
+    lnR = np.log(ctx.current_R)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        ln_n = float(demand.log_adopters(lnR))
+        revenue = float(np.nan_to_num(np.exp(ln_n + float(demand.log_value(lnR)))))
+    adopters = float(np.exp(ln_n))
+    return chosen.profit > revenue - adopters * 2.0 * N * ctx.T / ctx.E
+
+
+def _no_better(ctx: DecisionContext, chosen: Optimum) -> bool:
+    """Whether ``chosen`` is no better than the deployed model (at the data wall with N at N_match,
+    the usual case: nothing the stock allows beats what the firm has)."""
+    if ctx.current is None or not regimes.at_the_stock(chosen.D, ctx.D_bar):
+        return False
+    current_R = ctx.current_R
+    if current_R is None:
+        current_R = float(ctx.law.reducible_loss(*ctx.current, rho_D=ctx.rho_D))
+    return chosen.R >= current_R * (1.0 - 1e-9)
 
 
 def _damped(ctx: DecisionContext, residual: Demand, best: Optimum, mono: Optimum) -> Optimum:
@@ -203,28 +287,40 @@ def _damped(ctx: DecisionContext, residual: Demand, best: Optimum, mono: Optimum
 
 @register_strategy("profit_optimal")
 class ProfitOptimal(Strategy):
-    """Best response to rivals' current models (logit demand), damped toward the monopoly optimum."""
+    """Best response to rivals' current models (logit demand), damped toward the monopoly optimum;
+    prices by default as the Nash equilibrium of each period's pricing stage game."""
+
+    default_pricing = "best_response"
 
     def plan(self, firm: FirmView) -> Plan | None:
-        chosen = decide_training(self.context(firm))
+        decision = decide(self.context(firm))
+        candidate = decision.candidate
+        self.reason = decision.reason
+        self.considered = Plan(N=candidate.N, D=candidate.D) if candidate.trains else None
+        chosen = decision.chosen
         return None if chosen is None else Plan(N=chosen.N, D=chosen.D)
 
     @staticmethod
     def context(firm: FirmView) -> DecisionContext:
-        """What ``firm`` sees now: the market over its horizon at its list price, rivals on sale, its budget."""
+        """What ``firm`` sees now: the market over its horizon at the quality-adjusted price it plans
+        to charge (:func:`marketsim.sim.pricing.planning_price`), rivals on sale at their current
+        quality-adjusted prices, the outside option, its budget."""
         model = firm.model
         world, scn = model.state, model.scenario
         horizon = firm.config.horizon_periods
         rivals = [f for f in model.firms if f is not firm and f.offering]
         current = None if firm.deployed is None else (firm.deployed.N, firm.deployed.D)
+        price_adj = planning_price(firm)
         return DecisionContext(
-            law=model.law, base=model.market_demand(price_per_period=firm.config.price, periods=horizon),
+            law=model.law, base=model.market_demand(price_per_period=price_adj, periods=horizon),
             E=world.E, rho_D=world.rho_D, T=scn.consumers.tokens_per_adopter_per_period * horizon,
             c_D=scn.data.cost_per_token, D_bar=model.raw_data_cap(), closure=scn.scaling.closure,
             max_spend=firm.max_spend, rival_R=tuple(f.deployed.R for f in rivals),
-            rival_price=tuple(f.price for f in rivals), price=firm.price,
-            price_sensitivity=scn.consumers.price_sensitivity, lam=scn.market.logit_lambda,
-            damping=scn.market.damping, warm_start=current, current=current)
+            rival_price=tuple(f.price_adj if np.isfinite(f.price_adj) else f.strategy.price(f) for f in rivals),
+            price=price_adj, price_sensitivity=scn.consumers.price_sensitivity, lam=scn.market.logit_lambda,
+            damping=scn.market.damping, warm_start=current, current=current,
+            current_R=None if firm.deployed is None else firm.deployed.R,
+            outside_option=scn.market.outside_option)
 
 
 @register_strategy("fixed_growth")
@@ -244,28 +340,59 @@ class FixedGrowth(Strategy):
 
 @register_strategy("open_weights")
 class OpenWeights(Strategy):
-    """Free follower: ``lag_periods`` after each leader release, a model at a fraction of its compute
-    with the leader's tokens per parameter."""
+    """Free follower of the leader's latest release: a model at a fraction of its compute with the
+    leader's tokens per parameter, at (1 - imitation_discount) of its training cost.
+
+    When: ``lag_rule = "fixed"``: ``lag_periods`` after each leader release; ``lag_rule = "cost"``: as
+    soon as that discounted cost fits within ``follow_budget`` (and what the firm can finance), so
+    the lag shrinks as hardware gets cheaper and as the discount grows (docs/theory.md, Entry and exit).
+    """
+
+    seeks_profit = False
 
     def due(self, firm: FirmView) -> bool:
         leader = firm.model.firm_named(firm.config.leader)
         if firm.pending is not None or leader is None or leader.deployed is None:
             return False
-        target = leader.deployed.release_step + firm.config.lag_periods
         already = firm.deployed is not None and firm.followed_release == leader.deployed.release_step
-        return firm.model.steps >= target and not already
+        if already:
+            return False
+        if firm.config.lag_rule == "cost":
+            return self.follow_cost(firm) <= min(firm.config.follow_budget, firm.max_spend)
+        return firm.model.steps >= leader.deployed.release_step + firm.config.lag_periods
 
     def plan(self, firm: FirmView) -> Plan | None:
         leader = firm.model.firm_named(firm.config.leader)
         assert leader is not None and leader.deployed is not None
         firm.followed_release = leader.deployed.release_step
+        return self.target(firm)
+
+    @staticmethod
+    def target(firm: FirmView) -> Plan | None:
+        """The model the firm would release now (None while the leader has none on sale)."""
+        leader = firm.model.firm_named(firm.config.leader)
+        if leader is None or leader.deployed is None:
+            return None
         # Same tokens per parameter as the leader's model (an open release is served too, so it is
         # overtrained like the leader's), each scaled by sqrt(fraction): compute = fraction x leader's.
         scale = float(np.sqrt(firm.config.compute_fraction))
         return _data_capped(firm.model, leader.deployed.N * scale, leader.deployed.D * scale)
 
+    def follow_cost(self, firm: FirmView) -> float:
+        """Dollars the firm would pay now for :meth:`target`: the discounted 6ND/E(t) (inf without one)."""
+        plan = self.target(firm)
+        if plan is None:
+            return float("inf")
+        return float(training_cost(plan.N, plan.D, firm.model.state.E)) * self.cost_factor(firm)
+
+    def cost_factor(self, firm: FirmView) -> float:
+        return 1.0 - firm.config.imitation_discount
+
     def price(self, firm: FirmView) -> float:
         return 0.0
+
+    def pricing(self, firm: FirmView) -> str:
+        return "fixed"  # open weights are free whatever firms.pricing says
 
 
 def _data_capped(model: MarketView, N: float, D: float) -> Plan:

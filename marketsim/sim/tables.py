@@ -29,8 +29,8 @@ from pathlib import Path
 import pandas as pd
 
 from marketsim.config.keypaths import without_indices
-from marketsim.sim.columns import (FIRM_COLUMNS, FIRMS, MODEL, MODEL_COLUMNS, PARAMETERS, SENSITIVITY, SUMMARY,
-                                   SWEEP, TEXT_UNIT, Column, UnknownColumnError)
+from marketsim.sim.columns import (FIRM_COLUMNS, FIRMS, MODEL, MODEL_COLUMNS, PARAMETERS, SENSITIVITY,
+                                   STATICS_POINTS, SUMMARY, SWEEP, TEXT_UNIT, Column, UnknownColumnError)
 
 __all__ = [
     "COLUMNS_FILE",
@@ -73,6 +73,7 @@ TABLES: dict[str, tuple[Mapping[str, Column], ...]] = {
     "runs.parquet": (SWEEP, MODEL),
     "summary.parquet": (SWEEP, SUMMARY),
     "sensitivity.csv": (SENSITIVITY,),
+    "statics_points.csv": (STATICS_POINTS,),
 }
 # Tables whose columns may be scenario key paths (sweep grid values).
 _WITH_PARAMETERS = {"runs.parquet", "summary.parquet"}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from marketsim.config import Firm as FirmConfig
 from marketsim.config import Scenario
@@ -45,6 +45,7 @@ class MarketView(Protocol):
     state: WorldState
     steps: int
     firms: Sequence["FirmView"]
+    value_reference_loss: float  # R_ref of the value (R_ref / R)^kappa, nats per token
 
     def market_demand(self, price_per_period: float, periods: int) -> Demand: ...
 
@@ -60,13 +61,23 @@ class FirmView(Protocol):
     config: FirmConfig
     unique_id: int
     name: str
-    price: float
+    strategy: Any  # the firm's Strategy (marketsim.sim.strategies imports this module)
+    price: float  # paid price, dollars per adopter per period (NaN with no model on sale)
+    price_adj: float  # quality-adjusted price, reference dollars per adopter per period
+    price_per_mtok: float  # dollars per million tokens
+    markup: float  # price - serving cost per adopter, dollars per adopter per period
     alive: bool
     deployed: TrainedModel | None
     pending: TrainedModel | None
     last_start: int
     retrain_every: int
     followed_release: int | None
+    regime: str  # of the latest decision (marketsim.sim.regimes); "" before the first
+    entry_step: int | None
+    exit_step: int | None
+
+    @property
+    def active(self) -> bool: ...
 
     @property
     def offering(self) -> bool: ...

@@ -11,7 +11,7 @@ Modules, lowest first (each imports only those above it):
 * :mod:`~marketsim.viz.panels`: **the one Panel abstraction** — :class:`Panel` describes a
   time-series panel (column, per model or per firm, transform, title, y label with unit, scale,
   how it is drawn); :class:`FigureSpec` a figure made of panels.
-* :mod:`~marketsim.viz.run_figures`: the five figures of one run (:data:`RUN_FIGURE_SPECS`,
+* :mod:`~marketsim.viz.run_figures`: the figures of one run (:data:`RUN_FIGURE_SPECS`,
   :func:`save_run_figures`).
 * :mod:`~marketsim.viz.compare_figures`: overlays of several scenarios (:data:`COMPARE_PANELS`,
   :func:`save_compare_figures`).

@@ -18,11 +18,13 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 from matplotlib.text import Text
 
 from marketsim.viz.axes import STALL_COLOR, mark_stalls, year_span
 from marketsim.viz.lines import LINE_WIDTH
 from marketsim.viz.panels import Panel, draw_overlay_panel
+from marketsim.viz.regime_marks import DATA_BOUND_GID, data_bound_spans, mark_scenario_data_bound
 from marketsim.viz.style import NOTE_SIZE, new_figure, note, save_figure, scenario_colors
 
 __all__ = [
@@ -85,6 +87,7 @@ def _draw_overlay(ax: Axes, models: Mapping[str, pd.DataFrame], panel: Panel, st
     notes = {name: f"{name} (one firm)" for name, m in models.items() if panel is HHI and _one_firm(m)}
     labels = draw_overlay_panel(ax, panel, models, span=_overlay_span(models), colors=colors, labels=notes)
     _mark_scenario_stalls(ax, stall_years, colors)
+    mark_scenario_data_bound(ax, {name: data_bound_spans(m) for name, m in models.items()}, colors)
     return labels != list(models)
 
 
@@ -172,7 +175,12 @@ def plot_compare_overview(
     # Plain scenario names in plain solid lines: each panel's own legend carries its notes.
     colors = scenario_colors(list(models))
     handles = [Line2D([], [], color=colors[name], linewidth=LINE_WIDTH) for name in models]
-    fig.legend(handles, list(models), title="scenario", loc="outside lower center", ncols=min(len(models), 5))
+    names = list(models)
+    bars = [a for a in axes[0].get_children() if a.get_gid() == DATA_BOUND_GID]
+    if bars:  # each panel's bars at the bottom: one entry for the figure
+        handles.append(Patch(color="0.55"))
+        names.append("data-bound periods (bar at the bottom of each panel, scenario colour)")
+    fig.legend(handles, names, title="scenario", loc="outside lower center", ncols=min(len(names), 5))
     fig.suptitle(f"Scenario comparison: {' vs '.join(models)}")
     return save_figure(fig, path)
 

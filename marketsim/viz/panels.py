@@ -12,7 +12,7 @@ Two functions draw a panel, so every figure draws a given quantity the same way:
   Used by :mod:`marketsim.viz.compare_figures`.
 
 A figure is a :class:`FigureSpec`: its key, file name, title, the panels it shows and the function
-that lays them out. ``marketsim.viz.RUN_FIGURE_SPECS`` lists the five figures of one run (what
+that lays them out. ``marketsim.viz.RUN_FIGURE_SPECS`` lists the figures of one run (what
 ``marketsim run`` writes and what the playground's Market tab shows); ``spec.draw(model, firms,
 scenario=..., stall_year=...)`` draws one of them from the run's tables.
 
@@ -192,11 +192,13 @@ class FigureSpec:
 
 
 def by_firm(firms: pd.DataFrame, column: str, *, alive_only: bool = True) -> pd.DataFrame:
-    """Wide table year x firm of ``column``; periods where a firm is not alive become NaN."""
+    """Wide table year x firm of ``column``; periods where a firm is not in the market (not yet
+    entered, or exited: ``in_market``, else ``alive``) become NaN."""
     require_columns(firms, ["year", "firm", column], "firms")
     data = firms
-    if alive_only and "alive" in firms.columns:
-        data = firms.assign(**{column: firms[column].where(firms["alive"].astype(bool))})
+    flag = "in_market" if "in_market" in firms.columns else "alive"
+    if alive_only and flag in firms.columns:
+        data = firms.assign(**{column: firms[column].where(firms[flag].astype(bool))})
     wide = data.pivot_table(index="year", columns="firm", values=column, aggfunc="first", dropna=False)
     return wide.reindex(columns=first_seen(firms["firm"]))
 

@@ -1,4 +1,4 @@
-"""The five report figures of one run, drawn from its tables (``model.csv``, ``firms.csv``).
+"""The report figures of one run, drawn from its tables (``model.csv``, ``firms.csv``).
 
 Every ``plot_*`` function takes one tidy table of docs/architecture.md, returns a
 :class:`matplotlib.figure.Figure` and, when given ``path``, saves it as a PNG at
@@ -20,7 +20,10 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from marketsim.viz.axes import mark_stall, year_span
+from marketsim.viz.market_structure import MARKET_STRUCTURE
 from marketsim.viz.panels import FigureSpec, Panel, by_firm, draw_run_panel
+from marketsim.viz.price_figures import PRICES_FIGURE
+from marketsim.viz.regime_marks import data_bound_spans, shade_data_bound
 from marketsim.viz.style import NOTE_SIZE, figure_title, firm_colors, new_figure, note, require_columns, save_figure
 
 __all__ = [
@@ -106,6 +109,8 @@ def plot_training_spend(
     fig, (ax_year, ax_total) = new_figure(2, 1, size=(8.0, 6.5), sharex=True)
     _draw_run_panels((ax_year, ax_total), (SPEND_PER_YEAR, SPEND_TOTAL), model, stall_year)
     ax_year.set_xlabel("")
+    if data_bound_spans(model):  # the shading needs its legend entry
+        ax_year.legend(loc="upper left")
     fig.suptitle(figure_title("Industry training spend", scenario))
     return save_figure(fig, path)
 
@@ -157,7 +162,8 @@ def plot_prices_profits(
 def _draw_run_panels(
     axes: Sequence[Axes], panels: Sequence[Panel], table: pd.DataFrame, stall_year: float | None
 ) -> None:
-    """Draw ``panels`` of one run on ``axes`` (a firm keeps one colour throughout), then the stall."""
+    """Draw ``panels`` of one run on ``axes`` (a firm keeps one colour throughout), then the stall,
+    and shade the data-bound periods (not behind a market-share stack, which covers the whole axes)."""
     # Every column checked before anything is drawn: the error names all that are missing.
     require_columns(table, list(dict.fromkeys(c for p in panels for c in p.columns)),
                     "model" if panels[0].per == "model" else "firms")
@@ -165,11 +171,14 @@ def _draw_run_panels(
     span = year_span(table["year"])
     for ax, panel in zip(axes, panels, strict=True):
         draw_run_panel(ax, panel, table, span=span, colors=colors)
-    for ax in axes:
+    spans = data_bound_spans(table)
+    for ax, panel in zip(axes, panels, strict=True):
         mark_stall(ax, stall_year)
+        if panel.kind != "stack":
+            shade_data_bound(ax, spans)
 
 
-#: The five figures of one run, in the order ``marketsim run`` writes them.
+#: The figures of one run, in the order ``marketsim run`` writes them.
 RUN_FIGURE_SPECS: tuple[FigureSpec, ...] = (
     FigureSpec("adoption", "adoption.png", "Adoption of LLMs", "model", (ADOPTION_SHARE, ADOPTERS), plot_adoption),
     FigureSpec("model-size", "model_size.png", "Model size and training data per firm", "firms",
@@ -179,6 +188,8 @@ RUN_FIGURE_SPECS: tuple[FigureSpec, ...] = (
     FigureSpec("market-shares", "market_shares.png", "Market shares", "firms", (SHARES,), plot_market_shares),
     FigureSpec("prices-profits", "prices_profits.png", "Prices and profits per firm", "firms",
                (PRICES, PROFITS), plot_prices_profits),
+    PRICES_FIGURE,  # paid and quality-adjusted prices per firm, the price index (marketsim.viz.price_figures)
+    MARKET_STRUCTURE,  # firms in the market, shares with entries and exits (marketsim.viz.market_structure)
 )
 #: File names of the figures of one run (:func:`save_run_figures`).
 RUN_FIGURES: tuple[str, ...] = tuple(spec.file for spec in RUN_FIGURE_SPECS)
@@ -192,7 +203,7 @@ def save_run_figures(
     scenario: str | None = None,
     stall_year: float | None = None,
 ) -> list[Path]:
-    """Write the five figures of one run (:data:`RUN_FIGURES`) into ``out_dir``; return their paths."""
+    """Write the figures of one run (:data:`RUN_FIGURES`) into ``out_dir``; return their paths."""
     out = Path(out_dir)
     paths = [out / spec.file for spec in RUN_FIGURE_SPECS]
     for spec, path in zip(RUN_FIGURE_SPECS, paths, strict=True):

@@ -45,7 +45,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 PACKAGE = "marketsim"
 
-DEFAULT_TESTS = "tests/test_competition_mechanics.py tests/test_model.py"
+DEFAULT_TESTS = "tests/test_pricing.py tests/test_competition_mechanics.py tests/test_model.py"
 """Fast selection that kills every mutation below (test_competition_mechanics.py runs first, so with
 ``-x`` a killed mutation usually stops within seconds)."""
 
@@ -97,14 +97,32 @@ MUTATIONS: tuple[Mutation, ...] = (
         "test_consumer_surplus_doubles_with_the_population_at_the_same_consumer_count"),
     Mutation(
         "no_own_price", "marketsim/sim/strategies.py",
-        "own_shift=-ps * ctx.price",
-        "own_shift=0.0",
+        "own_shift = -ps * ctx.price",
+        "own_shift = 0.0",
         "the firm's own price left out of its best response; test_own_price_enters_the_best_response"),
     Mutation(
         "lambda_one", "marketsim/sim/strategies.py",
         "lam=scn.market.logit_lambda",
         "lam=1.0",
         "logit lambda of the best response replaced by 1.0; test_logit_lambda_enters_the_best_response"),
+    Mutation(
+        "price_br_no_own_price", "marketsim/economics/pricing.py",
+        "            p[k] = price\n",
+        "            p[k] = 0.0\n",
+        "a firm's price best response ignores its own price in its demand (shares at price 0); "
+        "test_stage_game_reproduces_the_closed_form_symmetric_markup (tests/test_pricing.py)"),
+    Mutation(
+        "price_br_no_rival_prices", "marketsim/economics/pricing.py",
+        "        p = np.array(p_adj, dtype=float)\n        c = float(self.cost_adj[k])",
+        "        p = np.zeros(len(self.R))\n        c = float(self.cost_adj[k])",
+        "a firm's price best response sees every rival at price 0; "
+        "test_stage_game_reproduces_the_closed_form_symmetric_markup[2] (tests/test_pricing.py)"),
+    Mutation(
+        "price_br_lambda_one", "marketsim/economics/pricing.py",
+        "return float(lam / ps * np.dot(m, s)",
+        "return float(1.0 / ps * np.dot(m, s)",
+        "logit lambda of the price best response's first-order condition replaced by 1.0; "
+        "test_stage_game_reproduces_the_closed_form_symmetric_markup (tests/test_pricing.py)"),
 )
 
 _GUARD_MODULE = "_mutation_guard"

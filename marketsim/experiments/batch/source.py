@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from marketsim.config import ScenarioError, toml_syntax_problem, scenario_from_dict
+from marketsim.config import ScenarioError, resolve_scenario_text, toml_syntax_problem, scenario_from_dict
 from marketsim.experiments.batch.parameters import RunSpec
 from marketsim.experiments.run import run_scenario
 from marketsim.sim import check_strategies
@@ -92,7 +92,8 @@ def read_scenario(path: str | Path) -> ScenarioSource:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
         raise ScenarioError(str(path), [f"byte {err.start}: not UTF-8 text"]) from None
-    return ScenarioSource(str(file.resolve()), text)
+    # a file that extends another travels resolved: workers never open its parents either
+    return ScenarioSource(str(file.resolve()), resolve_scenario_text(text, str(file.resolve())))
 
 
 #: A run function: (scenario, overrides "key.path=value", seed) -> (per-period table, headline

@@ -13,8 +13,9 @@ The report itself (figures and Markdown) is :mod:`marketsim.viz.validation_repor
 is pure economics (:mod:`marketsim.economics.trends`).
 """
 
-from marketsim.experiments.validation.calibration import (CALIBRATION_TARGETS, Calibration, calibrate_history,
-                                                          kappa_sweep, kappa_sweep_row, scenario_value)
+from marketsim.experiments.validation.calibration import (CALIBRATION_TARGETS, FIXED_PRICE_SCALE, Calibration,
+                                                          calibrate_history, calibration_targets, kappa_sweep,
+                                                          kappa_sweep_row, scenario_value)
 from marketsim.experiments.validation.costs import CostCheck, cost_checks
 from marketsim.experiments.validation.history import (HistoryReport, HistoryRow, compare_with_record, frontier_runs,
                                                       history_metrics, load_historical, mean_population,
@@ -26,9 +27,9 @@ from marketsim.experiments.validation.results import REPORT_KAPPAS, ValidationRe
 from marketsim.experiments.validation.stand_in import profit_optimal_path
 
 __all__ = [
-    "CALIBRATION_TARGETS", "Calibration", "CostCheck", "GPT4_YEAR", "GPT45_YEAR", "HISTORICAL_SCENARIO",
+    "CALIBRATION_TARGETS", "FIXED_PRICE_SCALE", "Calibration", "CostCheck", "GPT4_YEAR", "GPT45_YEAR", "HISTORICAL_SCENARIO",
     "HistoryReport", "HistoryRow", "RECORD", "RECORD_FRONTIER_COSTS", "RELEASE_LAG_YEARS", "REPORT_KAPPAS",
-    "Target", "ValidationResults", "WAU_2023", "WAU_2025", "calibrate_history", "compare_with_record",
+    "Target", "ValidationResults", "WAU_2023", "WAU_2025", "calibrate_history", "calibration_targets", "compare_with_record",
     "cost_checks", "format_interval", "format_value", "frontier_runs", "history_metrics", "kappa_sweep",
     "kappa_sweep_row", "load_historical", "mean_population", "profit_optimal_path", "scenario_value",
     "validate_history", "validation_results",

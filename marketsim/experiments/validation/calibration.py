@@ -1,7 +1,8 @@
 """Calibration of the historical scenario's demand, and the sensitivity of the history to kappa.
 
-:func:`calibrate_history` re-tunes the demand (median threshold, sigma, price) to the calibration
-targets with the stand-in firm (:func:`~marketsim.experiments.validation.stand_in.profit_optimal_path`),
+:func:`calibrate_history` re-tunes the demand (median threshold, sigma and the price scale:
+``consumers.price_sensitivity`` under best-response pricing, the firm's ``price`` under fixed
+pricing) to the calibration targets with the stand-in firm (:func:`~marketsim.experiments.validation.stand_in.profit_optimal_path`),
 so the tuned numbers in the scenario file can be reproduced; :func:`kappa_sweep` re-tunes and runs
 the scenario for each value exponent kappa.
 
@@ -21,22 +22,38 @@ from scipy import optimize as sopt
 
 from marketsim.config import Scenario, scenario_from_dict
 from marketsim.config.keypaths import parse_key
+from marketsim.config.standalone import pricing_rule
 from marketsim.experiments.validation.history import (HistoryReport, frontier_runs, history_metrics, load_historical,
                                                       mean_population, validate_history)
 from marketsim.experiments.validation.record import RECORD, WAU_2023, WAU_2025
 from marketsim.experiments.validation.stand_in import profit_optimal_path
 from marketsim.sim.world import World
 
-__all__ = ["CALIBRATION_TARGETS", "Calibration", "calibrate_history", "scenario_value", "kappa_sweep",
+__all__ = ["CALIBRATION_TARGETS", "FIXED_PRICE_SCALE", "calibration_targets", "Calibration", "calibrate_history",
+           "scenario_value", "kappa_sweep",
            "kappa_sweep_row"]
 
 
-#: Override key -> calibration target of the historical scenario's tuned numbers.
+#: Override key -> calibration target of the historical scenario's tuned numbers, under best-response
+#: pricing (the profit-optimal firm's default): the firm sets its own price, and the price scale is
+#: the consumers' price sensitivity (the monopoly markup is about logit_lambda / price_sensitivity).
 CALIBRATION_TARGETS: Final[dict[str, str]] = {
     "consumers.median_threshold": "adoption_2023",
     "consumers.sigma": "adoption_2025",
-    "firms.0.price": "cost_2022",
+    "consumers.price_sensitivity": "cost_2022",
 }
+
+#: The price scale tuned instead of ``consumers.price_sensitivity`` when the firm's pricing is "fixed".
+FIXED_PRICE_SCALE: Final = "firms.0.price"
+
+
+def calibration_targets(scenario: Scenario) -> dict[str, str]:
+    """Override key -> calibration target for ``scenario``: :data:`CALIBRATION_TARGETS`, with the
+    firm's fixed price (:data:`FIXED_PRICE_SCALE`) as the price scale when its pricing is "fixed"."""
+    if pricing_rule(scenario.firms[0]) != "fixed":
+        return dict(CALIBRATION_TARGETS)
+    return {FIXED_PRICE_SCALE if key == "consumers.price_sensitivity" else key: target
+            for key, target in CALIBRATION_TARGETS.items()}
 
 
 @dataclass(frozen=True)
@@ -60,10 +77,10 @@ class Calibration:
 
 
 def _stand_in_metrics(scenario: Scenario) -> dict[str, float | None]:
-    """The history metrics of the stand-in firm's path (no revenue: it is not simulated)."""
+    """The history metrics of the stand-in firm's path (adoption and revenue: expected values)."""
     path = profit_optimal_path(scenario)
     world = World.from_scenario(scenario)
-    firms = path.assign(firm="firm", revenue=0.0)
+    firms = path.assign(firm="firm")
     model = path.assign(E=[world.at(y - scenario.meta.start_year).E for y in path["year"]])
     runs = frontier_runs(model, firms)
     return history_metrics(model, firms, runs)
@@ -79,9 +96,10 @@ def _wanted(scenario: Scenario) -> dict[str, float]:
 
 def calibrate_history(scenario: Scenario | None = None, *, max_iter: int = 200, restarts: int = 3,
                       grid_points: int = 5, xatol: float = 1e-4, fatol: float = 1e-8) -> Calibration:
-    """Tune median threshold, sigma and price so the stand-in firm hits the calibration targets.
+    """Tune median threshold, sigma and the price scale so the stand-in firm hits the calibration targets.
 
-    Targets (:data:`CALIBRATION_TARGETS`): mean adoption ~2% over 2023 and ~12% over 2025 (ChatGPT
+    Targets (:func:`calibration_targets`; the price scale is ``consumers.price_sensitivity``, or
+    ``firms.0.price`` under fixed pricing): mean adoption ~2% over 2023 and ~12% over 2025 (ChatGPT
     weekly users over the scenario's population) and $40.7M for the frontier run in mid-2022 (COT24
     GPT-4).
     Minimises the sum of squared log errors over the logs of the three values: the best point of a
@@ -89,15 +107,17 @@ def calibrate_history(scenario: Scenario | None = None, *, max_iter: int = 200, 
     scenario's values), then Nelder-Mead with ``restarts`` restarts, stopping when the simplex is
     within ``xatol`` in the logs of the values (0.01 = about 1%) and ``fatol`` in the loss. A target
     that is not reached (no run, no adopters) costs a fixed penalty. Each evaluation runs the stand-in
-    firm over the whole scenario (about 0.2 s), and a search takes tens to hundreds of them.
+    firm over the whole scenario (about 1 s: the firm's own optimizer at each decision), and a search
+    takes tens to hundreds of them.
     """
     base = load_historical() if scenario is None else scenario
     data = base.model_dump(mode="python")
     wanted = _wanted(base)
-    start = np.log([scenario_value(base, key) for key in CALIBRATION_TARGETS])
+    keys = list(calibration_targets(base))
+    start = np.log([scenario_value(base, key) for key in keys])
 
     def candidate(x: np.ndarray) -> Scenario:
-        overrides = [f"{key}={value!r}" for key, value in zip(CALIBRATION_TARGETS, np.exp(x).tolist())]
+        overrides = [f"{key}={value!r}" for key, value in zip(keys, np.exp(x).tolist())]
         return scenario_from_dict(data, source="calibration", overrides=overrides)
 
     def loss(x: np.ndarray) -> float:
@@ -119,7 +139,7 @@ def calibrate_history(scenario: Scenario | None = None, *, max_iter: int = 200, 
             break
         res = again
     got = _stand_in_metrics(candidate(res.x))
-    values = dict(zip(CALIBRATION_TARGETS, np.exp(res.x).tolist()))
+    values = dict(zip(keys, np.exp(res.x).tolist()))
     return Calibration(values=values, targets={k: (w, got[k]) for k, w in wanted.items()}, converged=bool(res.success))
 
 
@@ -141,26 +161,40 @@ def _log_error(got: float | None, want: float) -> float:
 
 
 def kappa_sweep(kappas: Sequence[float], scenario: Scenario | None = None, seed: int | None = None, *,
-                grid_points: int = 3, restarts: int = 1) -> pd.DataFrame:
+                grid_points: int = 1, restarts: int = 1, xatol: float = 1e-2, fatol: float = 1e-4) -> pd.DataFrame:
     """For each value exponent kappa: re-tune the demand (:func:`calibrate_history`), run, compare.
 
     kappa (``consumers.value_exponent``) is the one demand number the record does not pin, and it
-    sets how fast spend grows once adoption takes off. The kappas are taken in increasing order,
-    each tuning starting from the previous one's answer. One row per kappa: the tuned values, then
+    sets how fast spend grows once adoption takes off. The kappas are taken outward from the
+    scenario's own kappa (up in increasing order, down in decreasing order), each tuning starting
+    from the previous one's answer (the first of each direction from the scenario's values) and
+    stopping at about 1% in the tuned values (``xatol``; each stand-in run takes about a second, so
+    tighter tuning of five kappas takes most of an hour). One row per kappa: the tuned values, then
     the simulated ``spend_growth``, ``compute_growth``, ``cost_2022``, ``cost_2024``,
     ``revenue_2024``, ``adoption_2023``, ``adoption_2025``, ``first_run_year`` and
     ``spend_growth_inside`` (within COT24's 90% CI).
     """
     base = load_historical() if scenario is None else scenario
-    rows, warm = [], []
-    for kappa in sorted(kappas):
-        with_kappa = scenario_from_dict(base.model_dump(mode="python"), source=f"kappa={kappa:g}",
-                                        overrides=[f"consumers.value_exponent={float(kappa)!r}", *warm])
-        tuned = calibrate_history(with_kappa, grid_points=grid_points, restarts=restarts)
-        warm = tuned.overrides
-        run = scenario_from_dict(with_kappa.model_dump(mode="python"), source="calibrated", overrides=tuned.overrides)
-        rows.append(kappa_sweep_row(kappa, tuned.values, validate_history(run, seed=seed)))
-    return pd.DataFrame(rows)
+    rows: list[dict[str, Any]] = []
+    own = base.consumers.value_exponent
+    for chain in (sorted(k for k in kappas if k >= own), sorted((k for k in kappas if k < own), reverse=True)):
+        warm: list[str] = []
+        for kappa in chain:
+            rows.append(_kappa_row(base, kappa, warm, seed, grid_points, restarts, xatol, fatol))
+            warm = [f"{key}={value}" for key, value in rows[-1]["_tuned"].items()]
+    for row in rows:
+        row.pop("_tuned")
+    return pd.DataFrame(sorted(rows, key=lambda row: row["kappa"]))
+
+
+def _kappa_row(base: Scenario, kappa: float, warm: list[str], seed: int | None, grid_points: int, restarts: int,
+               xatol: float, fatol: float) -> dict[str, Any]:
+    """One kappa of :func:`kappa_sweep`, tuned from the overrides ``warm``; its tuned values under ``_tuned``."""
+    with_kappa = scenario_from_dict(base.model_dump(mode="python"), source=f"kappa={kappa:g}",
+                                    overrides=[f"consumers.value_exponent={float(kappa)!r}", *warm])
+    tuned = calibrate_history(with_kappa, grid_points=grid_points, restarts=restarts, xatol=xatol, fatol=fatol)
+    run = scenario_from_dict(with_kappa.model_dump(mode="python"), source="calibrated", overrides=tuned.overrides)
+    return {**kappa_sweep_row(kappa, tuned.values, validate_history(run, seed=seed)), "_tuned": tuned.values}
 
 
 def kappa_sweep_row(kappa: float, values: dict[str, float], report: HistoryReport) -> dict[str, Any]:

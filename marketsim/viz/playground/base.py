@@ -23,7 +23,6 @@ OVERRIDES_ENV = "MARKETSIM_PLAYGROUND_SET"
 #: Simulated consumers in the page at most. Assumption: 20,000 (the bundled scenarios' own count)
 #: keeps a whole run at about a second, so a moved slider shows its effect quickly.
 MAX_CONSUMERS = 20_000
-#: Years after the start at which the compare view stalls hardware when the current settings
 
 
 class PageBase(NamedTuple):

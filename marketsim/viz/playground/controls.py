@@ -52,9 +52,8 @@ class Control:
 
     Attributes:
         name: the page's identifier (settings dict key, CSS class ``marketsim-control-NAME``).
-        key: the scenario key path it sets, as ``marketsim run --set`` spells it; two special
-            paths: ``firms`` is the number of firms (extra firms copy the first one) and
-            ``firms.*.price`` sets every firm's price.
+        key: the scenario key path it sets, as ``marketsim run --set`` spells it; one special
+            path: ``firms`` is the number of firms (extra firms copy the first one).
         label: what the page calls it.
         unit: the unit of the shown value; ``{period}`` is replaced by the period's length.
         kind: "float"/"int" (slider), "year" (calendar year or never, a selector), "choice"
@@ -78,19 +77,26 @@ class Control:
 
 
 #: Every setting the page offers, in the order shown. Ranges are assumptions wide enough for the
-#: questions the model is built for (docs/theory.md); defaults come from the scenario.
+#: questions the model is built for (docs/theory.md); defaults come from the scenario. Steps put the
+#: baseline's values on the slider's grid (a value off the grid would snap on the first key press).
+#: Prices are set by the firms (best-response pricing, docs/theory.md "Prices"), so the page offers
+#: what sets them: the consumers' price sensitivity (the markup is about logit_lambda / price_sensitivity)
+#: and the outside option (how good buying nothing is), not ``firms.price`` (used only by fixed pricing).
 CONTROLS: tuple[Control, ...] = (
     Control("seed", "meta.seed", "Random seed", "as marketsim run --seed", "seed"),
     Control("hardware_growth", "hardware.growth_per_year", "Hardware growth", "x per year", "float", 1.0, 2.0, 0.01),
     Control("stall_year", "hardware.stall_year", "Hardware stalls after", "calendar year", "year"),
-    Control("data_stock", "data.stock_tokens", "Data stock", "trillion tokens", "float", 10.0, 3000.0, 10.0,
-            scale=1e12),
+    Control("data_stock", "data.stock_tokens", "Data stock", "trillion effective tokens", "float", 100.0, 30000.0,
+            50.0, scale=1e12),
     Control("data_growth", "data.stock_growth_per_year", "Data stock growth", "x per year", "float", 1.0, 1.5, 0.01),
     Control("data_efficiency", "data.efficiency_growth_per_year", "Data efficiency growth", "x per year", "float",
             1.0, 2.0, 0.01),
     Control("firms", "firms", "Number of firms", "(extra firms copy the first)", "int", 1, 6, 1),
-    Control("price", "firms.*.price", "Price", "$ per adopter per {period}", "float", 0.0, 5.0, 0.05),
-    Control("sigma", "consumers.sigma", "Threshold spread sigma", "ln R", "float", 0.25, 3.0, 0.05),
+    Control("price_sensitivity", "consumers.price_sensitivity", "Price sensitivity",
+            "ln R per $ per adopter per {period}", "float", 0.1, 3.0, 0.01),
+    Control("outside_option", "market.outside_option", "Outside option", "ln R relative to the best model at price 0",
+            "float", -5.0, 2.0, 0.1),
+    Control("sigma", "consumers.sigma", "Threshold spread sigma", "ln R", "float", 0.25, 3.0, 0.01),
     Control("family", "consumers.family", "Consumer threshold family", "", "choice", choices=DEMAND_FAMILIES),
 )
 _BY_NAME = {control.name: control for control in CONTROLS}
@@ -113,8 +119,6 @@ def _scenario_value(scenario: Scenario, key: str) -> Any:
     """The scenario value a control key path names (see :class:`Control` for the special paths)."""
     if key == "firms":
         return len(scenario.firms)
-    if key.startswith("firms.*."):
-        return getattr(scenario.firms[0], key.removeprefix("firms.*."))
     node: Any = scenario
     for part in key.split("."):
         node = getattr(node, part)
@@ -176,8 +180,6 @@ def control_text(control: Control, value: Any, scenario: Scenario) -> str:
         shown = f"{float(value):,.{_decimals(control.step)}f}"
     else:
         shown = str(value)
-    if unit.startswith("$ "):  # "$ per adopter" reads "$1.00 per adopter"
-        shown, unit = f"${shown}", unit.removeprefix("$ ")
     return f"{control.label}: {shown}{' ' + unit if unit else ''}"
 
 
@@ -267,7 +269,6 @@ def scenario_changes(base: Scenario, settings: Mapping[str, Any]) -> ScenarioCha
     overrides: list[str] = []
     seed = n_firms = None
     no_stall = False
-    firm_count = len(base.firms)
     for control in CONTROLS:
         if control.name not in settings:
             continue
@@ -284,12 +285,9 @@ def scenario_changes(base: Scenario, settings: Mapping[str, Any]) -> ScenarioCha
         if control.key == "firms":
             if value < 1:
                 raise ValueError(f"{control.name} = {value!r}: must be at least 1")
-            n_firms = firm_count = value
+            n_firms = value
         elif control.kind == "year" and value is None:
             no_stall = True
-        elif control.key.startswith("firms.*."):
-            overrides += [f"firms.{i}.{control.key.removeprefix('firms.*.')}={_number(value * control.scale)}"
-                          for i in range(firm_count)]
         elif control.kind in ("float", "int", "year"):
             overrides.append(f"{control.key}={_number(value * control.scale)}")
         else:
@@ -355,8 +353,6 @@ def command_line(file: str, base_overrides: tuple[str, ...], changes: ScenarioCh
     if changes.no_stall:
         missing.append("no hardware stall")
     return text + (f"  # plus, in the scenario file: {'; '.join(missing)}" if missing else "")
-
-
 
 
 def settings_summary(scenario: Scenario) -> str:

@@ -20,7 +20,7 @@ import pandas as pd
 from marketsim.config import Scenario, scenario_from_dict
 from marketsim.experiments.outputs import write_table
 from marketsim.sim.model import MODEL_COLUMNS, MarketModel
-from marketsim.sim.tables import columns_table
+from marketsim.sim.tables import columns_table, period_name
 from marketsim.viz.playground.controls import year_range
 from marketsim.viz.ticks import human_number
 
@@ -213,14 +213,19 @@ def _values_at(run: PlaygroundRun, period: int) -> Mapping[str, Any]:
 
 def headline_values(run: PlaygroundRun, period: int) -> dict[str, str]:
     """The headline's numbers at ``period``: calendar year (the period's start), E (FLOP per
-    dollar), data stock (effective tokens), adopters (people, and share of the population), HHI
-    (0-1), largest model on sale (parameters N) and training spend (dollars over the last year)."""
+    dollar), data stock (effective tokens), adopters (people, and share of the population), mean
+    price paid (dollars per adopter per period; firms set it, so it is a result), firms in the
+    market, HHI (0-1), largest model on sale (parameters N) and training spend (dollars over the
+    last year)."""
     row = _values_at(run, period)
+    per = period_name(run.scenario.meta.periods_per_year)
     return {
         "Year": f"{float(row['year']):.2f}",
         "E (FLOP/$)": f"{float(row['E']):.3g}",
-        "Data stock (tokens)": f"{float(row['data_stock']):.3g}",
+        "Data stock (effective tokens)": f"{float(row['data_stock']):.3g}",
         "Adopters": f"{human_number(float(row['adopters']))} ({100 * float(row['adoption_share']):.1f}%)",
+        f"Mean price ($/adopter/{per})": f"{float(row['mean_price']):.2f}",
+        "Firms in market": f"{float(row['firms_alive']):.0f}",
         "HHI": f"{float(row['hhi']):.3f}",
         "Largest N": human_number(float(row["largest_N"])),
         "Training spend/yr": human_number(float(row["training_spend_annual"]), "$"),

@@ -1,0 +1,1 @@
+"""Monte Carlo ensembles over the ``[uncertain]`` distributions of scenario files (``marketsim ensemble``)."""
