@@ -112,7 +112,9 @@ def make_tables(spec: SyntheticSpec | None = None) -> tuple[pd.DataFrame, pd.Dat
         "E": E,
         "data_stock": 3e14 * 1.03**t,
         "rho_D": 1.0 + 0.0 * t,
+        "rho_N": 1.0 + 0.0 * t,
         "population": population,
+        "aware_share": 1.0,
         "adopters": per_step["adopters"].sum().to_numpy(),
         "adoption_share": per_step["adopters"].sum().to_numpy() / population,
         "training_spend": training_spend,
@@ -139,8 +141,8 @@ def hand_model_table(adoption_share: list[float], *, start_year: int = 2030, ppy
     spend = training_spend if training_spend is not None else [1e9] * n
     year = start_year + np.arange(n) / ppy
     return pd.DataFrame({
-        "step": np.arange(n), "year": year, "E": 1e18, "data_stock": 1e14, "rho_D": 1.0,
-        "population": 1e6, "adopters": np.asarray(adoption_share) * 1e6,
+        "step": np.arange(n), "year": year, "E": 1e18, "data_stock": 1e14, "rho_D": 1.0, "rho_N": 1.0,
+        "population": 1e6, "aware_share": 1.0, "adopters": np.asarray(adoption_share) * 1e6,
         "adoption_share": adoption_share, "training_spend": spend,
         "training_spend_annual": np.asarray(spend, dtype=float) * ppy,
         "largest_N": np.linspace(1e9, 4e9, n), "largest_D": np.linspace(2e10, 8e10, n),

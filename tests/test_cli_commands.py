@@ -3,6 +3,7 @@ strategy is refused by every command that loads one (exit 2, one line, nothing w
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,7 @@ runner = CliRunner()
 
 #: Every command, in the order `marketsim --help` lists them.
 COMMANDS = ("theory", "optimize", "validate", "scenarios", "run", "compare", "bench", "sweep", "sensitivity",
-            "playground", "validate-history", "trends", "report")
+            "statics", "ensemble", "discover", "playground", "validate-history", "trends", "report", "calibrate")
 NOPE = 'firms.0.strategy="nope"'
 UNKNOWN = 'firms[0].strategy = "nope": must be one of "profit_optimal", "fixed_growth", "open_weights"'
 
@@ -26,6 +27,8 @@ def test_help_lists_every_command_in_order() -> None:
     positions = [result.stdout.find(f"│ {name} ") for name in COMMANDS]
     assert all(p >= 0 for p in positions), dict(zip(COMMANDS, positions))
     assert positions == sorted(positions)
+    listed = re.findall(r"^│ ([a-z][a-z-]*) ", result.stdout, flags=re.MULTILINE)
+    assert listed == list(COMMANDS)  # a new command must be added here (and to README's table)
 
 
 @pytest.mark.parametrize("args", [

@@ -183,7 +183,11 @@ def test_every_bundled_scenario_but_the_baseline_extends_it() -> None:
         if path.stem == "baseline":
             assert "extends" not in data
             continue
-        assert data.get("extends") == "baseline", path.name
+        # directly, or through other bundled scenarios (uncertain_oligopoly -> oligopoly -> baseline)
+        chain = [path.stem, data.get("extends")]
+        while chain[-1] not in (None, "baseline") and chain.count(chain[-1]) == 1:
+            chain.append(tomllib.loads((SCENARIO_DIR / f"{chain[-1]}.toml").read_text(encoding="utf-8")).get("extends"))
+        assert chain[-1] == "baseline", " -> ".join(map(str, chain))
         assert load_scenario(path).meta.name == path.stem  # resolves, under its own name
 
 

@@ -235,3 +235,18 @@ def test_statics_cli_writes_its_folder_and_respects_force(tmp_path: Path) -> Non
     (foreign / "marketsim-manifest.json").unlink()
     refused = invoke("statics", str(path), "--out", str(foreign), "--force", cwd=tmp_path)
     assert refused.exit_code == 2 and (foreign / "x.txt").exists()
+
+
+@pytest.mark.slow
+def test_paper_window_scenario_shows_every_claim_in_the_simulated_market() -> None:
+    """The bundled counterfactual (docs/theory.md §6.1) meets every claim in the ABM itself, and the
+    simulated slopes agree with the stand-alone optimizer's prediction for the same scenario."""
+    path = Path(__file__).resolve().parents[1] / "scenarios" / "paper_window.toml"
+    out = measure_statics(path, design=Design(generations=2), workers=2, progress=False).as_json()
+    assert all(out["claims"].values()), out["claims"]
+    assert 0.8 <= out["slope_N_E"] <= 1.05 and 0.8 <= out["slope_D_E"] <= 1.05
+    assert 1.5 <= out["slope_compute_E"] < 2.0 and out["elasticity_spend_rhoD"] > 0
+    for key in ("slope_N_E", "slope_D_E", "slope_compute_E", "elasticity_spend_rhoD"):
+        fit = out["fits"][key]
+        assert fit["generations_used"] >= 2
+        assert fit["slope"] == pytest.approx(fit["optimizer"], abs=0.03)

@@ -5,7 +5,8 @@ Commands are thin: they parse options, call :mod:`marketsim.experiments` or
 fix exit with status 2 and one message (:mod:`marketsim.cli.errors`). One module per command group:
 :mod:`~marketsim.cli.theory` (theory, optimize, trends), :mod:`~marketsim.cli.run` (validate,
 scenarios, run, compare), :mod:`~marketsim.cli.batch` (sweep, sensitivity),
-:mod:`~marketsim.cli.history` (validate-history, report), :mod:`~marketsim.cli.playground`,
+:mod:`~marketsim.cli.history` (validate-history, report), :mod:`~marketsim.cli.calibrate`,
+:mod:`~marketsim.cli.playground`,
 :mod:`~marketsim.cli.bench`.
 """
 
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import typer
 
-from marketsim.cli import batch, bench, history, playground, run, statics, theory, uncertainty
+from marketsim.cli import batch, bench, calibrate, history, playground, run, statics, theory, uncertainty
 from marketsim.cli.errors import MarketsimGroup
 
 __all__ = ["app"]
@@ -62,6 +63,7 @@ app.command("playground")(playground.playground_command)
 app.command("validate-history")(history.validate_history_command)
 app.command("trends")(theory.trends_command)
 app.command("report")(history.report_command)
+app.command("calibrate")(calibrate.calibrate_command)
 
 if __name__ == "__main__":
     app()

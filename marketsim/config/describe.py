@@ -84,10 +84,22 @@ def node_at(root: type[BaseModel], loc: Sequence[str | int]) -> tuple[Any, list[
             annotation, metadata = typing.get_args(inner)[0], []
         elif isinstance(part, str) and is_model(inner) and part in inner.model_fields:
             field = inner.model_fields[part]
-            annotation, metadata = field.annotation, list(field.metadata)
+            annotation, metadata = _unwrap_annotated(field.annotation, list(field.metadata))
         else:
             return None
     return annotation, metadata
+
+
+def _unwrap_annotated(annotation: Any, metadata: list[Any]) -> tuple[Any, list[Any]]:
+    """``Annotated[int, Field(ge=1)] | None`` (a constrained alias made optional, e.g. ``Periods | None``)
+    -> (``int | None``, its constraints); other annotations unchanged."""
+    inner, optional = strip_optional(annotation)
+    if typing.get_origin(inner) is not typing.Annotated:
+        return annotation, metadata
+    base, *extras = typing.get_args(inner)
+    for extra in extras:
+        metadata = metadata + list(getattr(extra, "metadata", [extra]))
+    return (base | None if optional else base), metadata
 
 
 def format_number(value: float) -> str:

@@ -26,7 +26,8 @@ from pydantic import ValidationError
 
 from marketsim.config.inheritance import EXTENDS, resolve_extends
 from marketsim.config.keypaths import KeyPathError, format_key, parse_assignment, parse_key, set_at
-from marketsim.config.problems import TOO_DEEP, Problem, ScenarioError, format_value, problems_from_validation
+from marketsim.config.problems import (TOO_DEEP, Problem, ScenarioError, close_key, format_value,
+                                       problems_from_validation)
 from marketsim.config.schema import Scenario
 
 
@@ -202,8 +203,17 @@ def scenario_from_dict(
     except RecursionError:
         raise ScenarioError(source, [TOO_DEEP]) from None
     except ValidationError as err:
-        problems = problems_from_validation(Scenario, err)
+        problems = _typos_of_extends_first(problems_from_validation(Scenario, err, top_level=(EXTENDS,)), data)
         raise ScenarioError(source, [_with_origin(problem, origins, inherited) for problem in problems]) from None
+
+
+def _typos_of_extends_first(problems: list[Problem], data: Mapping[str, Any]) -> list[Problem]:
+    """The problems with a top-level key that looks like a typo of ``extends`` (``extend``,
+    ``extends_from``: its line says "did you mean extends?") first: the missing tables that follow
+    are what the parent would have supplied."""
+    known = [*Scenario.model_fields, EXTENDS]
+    typos = {key for key in data if key not in known and close_key(key, known) == EXTENDS}
+    return sorted(problems, key=lambda problem: problem.path not in typos)
 
 
 def toml_syntax_problem(err: tomllib.TOMLDecodeError) -> str:

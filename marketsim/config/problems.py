@@ -6,6 +6,7 @@ allowed, e.g. ``scenarios/bad.toml: consumers.count = 0: must be an integer >= 1
 
 from __future__ import annotations
 
+import difflib
 import json
 import sys
 from collections.abc import Iterator, Mapping, Sequence
@@ -15,7 +16,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from marketsim.config.describe import allowed_keys, describe, is_model, node_at, strip_optional
+from marketsim.config.describe import describe, is_model, node_at, strip_optional
 from marketsim.config.keypaths import format_key
 
 __all__ = [
@@ -24,8 +25,10 @@ __all__ = [
     "Problem",
     "ScenarioError",
     "exit_on_scenario_error",
+    "close_key",
     "format_value",
     "problems_from_validation",
+    "unknown_key",
 ]
 
 #: The problem reported for arrays or tables nested deeper than Python's recursion limit allows.
@@ -105,8 +108,23 @@ class CrossFieldError(ValueError):
         super().__init__("; ".join(problem.render() for problem in problems))
 
 
-def _problem_from_error(root: type[BaseModel], error: Mapping[str, Any]) -> list[Problem]:
-    """Turn one pydantic error into problems with a key path, value and what is allowed."""
+def close_key(key: Any, candidates: Sequence[str]) -> str | None:
+    """The candidate ``key`` looks like a typo of (:func:`difflib.get_close_matches`, cutoff 0.6), or None."""
+    matches = difflib.get_close_matches(str(key), list(candidates), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def unknown_key(path: str, key: Any, allowed: Sequence[str], also: Sequence[str] = ()) -> Problem:
+    """``path: unknown key (allowed: a, b, c); did you mean b?``: the hint when ``key`` looks like a
+    typo of an allowed key or of one of ``also`` (keys allowed but not listed, e.g. ``extends``)."""
+    match = close_key(key, [*allowed, *also])
+    return Problem(path, f"unknown key (allowed: {', '.join(allowed)})" + (f"; did you mean {match}?" if match else ""))
+
+
+def _problem_from_error(root: type[BaseModel], error: Mapping[str, Any],
+                        top_level: Sequence[str] = ()) -> list[Problem]:
+    """Turn one pydantic error into problems with a key path, value and what is allowed
+    (``top_level``: keys a file may have at the top level besides ``root``'s fields)."""
     kind, loc = error["type"], tuple(error["loc"])
     cause = (error.get("ctx") or {}).get("error")
     if kind == "value_error" and isinstance(cause, CrossFieldError):
@@ -114,8 +132,9 @@ def _problem_from_error(root: type[BaseModel], error: Mapping[str, Any]) -> list
     if kind == "extra_forbidden":
         parent = node_at(root, loc[:-1])
         model = strip_optional(parent[0])[0] if parent else None
-        allowed = f" (allowed: {allowed_keys(model)})" if is_model(model) else ""
-        return [Problem(format_key(loc), f"unknown key{allowed}")]
+        if not is_model(model):
+            return [Problem(format_key(loc), "unknown key")]
+        return [unknown_key(format_key(loc), loc[-1], list(model.model_fields), top_level if len(loc) == 1 else ())]
     node = node_at(root, loc)
     allowed = f"must be {describe(*node)}" if node else error["msg"]
     if kind == "missing":
@@ -123,9 +142,15 @@ def _problem_from_error(root: type[BaseModel], error: Mapping[str, Any]) -> list
     return [Problem(format_key(loc), allowed, error.get("input"))]
 
 
-def problems_from_validation(root: type[BaseModel], err: ValidationError) -> list[Problem]:
-    """All problems of a pydantic ValidationError of ``root``, in file order, without duplicates."""
+def problems_from_validation(root: type[BaseModel], err: ValidationError,
+                             top_level: Sequence[str] = ()) -> list[Problem]:
+    """All problems of a pydantic ValidationError of ``root``, in file order, without duplicates.
+
+    An unknown key that looks like a typo of a known one ends in ``; did you mean KEY?``;
+    ``top_level`` names keys a file may have at the top level besides ``root``'s fields (``extends``,
+    resolved before validation), so that ``extend = "baseline"`` is hinted too.
+    """
     problems: list[Problem] = []
     for error in err.errors(include_url=False):
-        problems.extend(p for p in _problem_from_error(root, error) if p not in problems)
+        problems.extend(p for p in _problem_from_error(root, error, top_level) if p not in problems)
     return problems

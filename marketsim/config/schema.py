@@ -82,13 +82,17 @@ class Meta(_Section):
 
 
 class Scaling(_Section):
-    """``[scaling]``: the loss law L(N, D) = E0 + A N^-alpha + B D^-beta (nats per token).
+    """``[scaling]``: the loss law L(N, D) = E0 + A (rho_N N)^-alpha + B (rho_D D)^-beta (nats per token).
 
     Attributes:
         preset: named constants (docs/calibration.md §1).
         closure: data-bound closure; "cap" limits N to N_match(D_bar), "additive" is the plain law.
         E0, A, B, alpha, beta: optional overrides of the preset's constants: E0 in (0, 100] nats per
             token, A and B in [1e-3, 1e6], alpha and beta in [0.05, 2] (published fits: 0.28-0.37).
+        parameter_efficiency: parameter-efficiency multiplier rho_N at start_year (dimensionless,
+            1e-6 to 1e12; one parameter counts as rho_N effective parameters, docs/theory.md §1.1).
+        parameter_efficiency_growth_per_year: multiplicative growth of rho_N per year (0.01 to 100);
+            rho_N must also stay within 1e-6 to 1e12 over the whole run (checked across fields).
     """
 
     preset: Literal["besiroglu2024", "hoffmann2022"] = "besiroglu2024"  # BES24; docs/theory.md §6 default
@@ -98,6 +102,8 @@ class Scaling(_Section):
     B: Annotated[float | None, Field(ge=1e-3, le=1e6)] = None
     alpha: Annotated[float | None, Field(ge=0.05, le=2)] = None
     beta: Annotated[float | None, Field(ge=0.05, le=2)] = None
+    parameter_efficiency: Annotated[float, Field(ge=1e-6, le=1e12)] = 1.0  # docs/theory.md §1.1: rho_N = 1 at baseline
+    parameter_efficiency_growth_per_year: Factor = 1.0  # assumption: no parameter-efficiency progress
 
     def law(self) -> ScalingLaw:
         """The preset's :class:`ScalingLaw` with this section's overrides applied."""
@@ -167,6 +173,13 @@ class Consumers(_Section):
         loguniform_min, loguniform_max: loguniform threshold range (nats per token, 1e-9 to 1000).
         value_exponent: kappa; value per adopter grows as (R_ref/R)^kappa (0 to 1/gamma, exclusive).
         tokens_per_adopter_per_period: T, tokens served per adopter per period (0 to 1e12).
+        active_parameter_fraction: share of a model's N that is active per served token (a
+            mixture-of-experts model runs a few experts per token; (0, 1], 1 = dense): serving costs
+            2 f N T / E dollars per adopter per period.
+        awareness_midpoint_year, awareness_rate_per_year: the share of the population that knows the
+            product and can adopt follows the logistic 1 / (1 + exp(-rate (year - midpoint)))
+            (a diffusion curve, docs/theory.md §1.3; midpoint 1900 to 2200, rate 0.01 to 100 per
+            year); None (default): everyone can adopt from the start.
         price_sensitivity: ln-R utility units per dollar; also converts surplus to dollars (1e-6 to 10).
         switching_cost: utility penalty for changing model (ln-R units, 0 to 100).
     """
@@ -184,8 +197,23 @@ class Consumers(_Section):
     loguniform_max: Threshold = _TD.loguniform_max
     value_exponent: Annotated[float, Field(ge=0, le=100)] = 2.5  # docs/theory.md §6: kappa = k = 2.5
     tokens_per_adopter_per_period: Annotated[float, Field(ge=0, le=1e12)]
+    active_parameter_fraction: Annotated[float, Field(gt=0, le=1)] = 1.0  # assumption: dense models unless stated
+    awareness_midpoint_year: Annotated[float | None, Field(ge=1900, le=2200)] = None  # assumption: no diffusion unless stated
+    awareness_rate_per_year: Annotated[float, Field(ge=0.01, le=100)] = 1.0  # used only with a midpoint
     price_sensitivity: Annotated[float, Field(ge=1e-6, le=10)] = 0.05  # assumption
     switching_cost: Annotated[float, Field(ge=0, le=100)] = 0.0  # assumption: no inertia unless stated
+
+    @property
+    def serving_tokens(self) -> float:
+        """Tokens per adopter per period, counted at the full N: T x active_parameter_fraction (serving
+        costs 2 N x this / E dollars per adopter per period)."""
+        return self.tokens_per_adopter_per_period * self.active_parameter_fraction
+
+    def awareness(self, year: float) -> float:
+        """Share of the population that can adopt in calendar ``year`` (0 to 1; 1 without a midpoint)."""
+        if self.awareness_midpoint_year is None:
+            return 1.0
+        return float(1.0 / (1.0 + np.exp(-self.awareness_rate_per_year * (year - self.awareness_midpoint_year))))
 
     def thresholds(self) -> ThresholdSpec:
         """The threshold distribution these settings describe (builds the market's Demand)."""
@@ -322,11 +350,12 @@ class Scenario(_Section):
 # them when a model is built (marketsim.sim.check_strategies).
 
 #: Ranges the exogenous paths must stay within at every time of the run (checked across fields):
-#: hardware E in FLOP per dollar, data stock in tokens, data efficiency, population in people.
+#: hardware E in FLOP per dollar, data stock in tokens, data and parameter efficiency, population in people.
 PATH_RANGES: dict[str, tuple[str, float, float, str]] = {
     "hardware": ("hardware E", 1.0, 1e45, "FLOP per dollar"),
     "data_stock": ("the data stock", 1.0, 1e40, "tokens"),
     "data_efficiency": ("data efficiency rho_D", 1e-6, 1e12, "(dimensionless)"),
+    "parameter_efficiency": ("parameter efficiency rho_N", 1e-6, 1e12, "(dimensionless)"),
     "population": ("the population", 1.0, 1e15, "people"),
 }
 
@@ -406,13 +435,15 @@ def _paths(s: Scenario) -> dict[str, tuple[float, float, float | None, float, st
         "data_stock": (data.stock_tokens, data.stock_growth_per_year, None, 1.0, "data.stock_growth_per_year", None),
         "data_efficiency": (data.efficiency, data.efficiency_growth_per_year, None, 1.0,
                             "data.efficiency_growth_per_year", None),
+        "parameter_efficiency": (s.scaling.parameter_efficiency, s.scaling.parameter_efficiency_growth_per_year,
+                                 None, 1.0, "scaling.parameter_efficiency_growth_per_year", None),
         "population": (cons.population, cons.population_growth_per_year, None, 1.0,
                        "consumers.population_growth_per_year", None),
     }
 
 
 def _check_paths(s: Scenario) -> list[Problem]:
-    """Each exogenous path (E, data stock, rho_D, population) stays within PATH_RANGES over the run.
+    """Each exogenous path (E, data stock, rho_D, rho_N, population) stays within PATH_RANGES over the run.
 
     Growth is exponential between the start, the stall and the end, so those times bound it; the
     check runs in logs (as the simulation's growth paths do), so that a path that would overflow is

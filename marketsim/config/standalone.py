@@ -5,7 +5,8 @@ The problem is the one the simulated profit-optimal firm solves at its first dec
 is on sale (its monopoly optimum, :class:`marketsim.sim.strategies.ProfitOptimal`): the whole market's
 demand (consumer thresholds x value per adopter ``price (R_ref / R)^kappa``, revenue per adopter =
 the quality-adjusted price it plans to charge x its horizon in periods, times the constant share of
-the market that buys rather than take the outside option), hardware efficiency E, data efficiency rho_D, tokens served
+the market that buys rather than take the outside option), hardware efficiency E, data efficiency rho_D and parameter
+efficiency rho_N (``scaling.parameter_efficiency``), tokens served
 per adopter over the horizon T, data cost c_D, the usable raw data stock D_bar = stock / rho_D and
 the data-bound closure. The planned price is ``firms.price`` under fixed pricing; under best-response
 pricing it is the monopoly price of a firm with no model yet (:class:`marketsim.economics.pricing.StageGame`
@@ -60,6 +61,7 @@ class StandaloneProblem:
         price: the quality-adjusted price the firm plans at, reference dollars per adopter per period
             (what an adopter pays at the reference loss R_ref). horizon_periods: periods
             over which a new model's profit is evaluated.
+        rho_N: parameter efficiency (effective parameters per parameter; 1 = the law as fitted).
     """
 
     scenario: str
@@ -76,6 +78,7 @@ class StandaloneProblem:
     closure: Closure
     price: float
     horizon_periods: int
+    rho_N: float = 1.0
 
     def optimize(self, *, E: float | None = None, D_bar: float | None = None, rho_D: float | None = None,
                  data_limited: bool = True) -> Optimum:
@@ -83,7 +86,8 @@ class StandaloneProblem:
         raw data stock D_bar (tokens) or rho_D; ``data_limited=False`` drops the data stock."""
         stock = (self.D_bar if D_bar is None else D_bar) if data_limited else None
         return optimize(self.law, self.demand, self.E if E is None else E, T=self.T, c_D=self.c_D,
-                        D_bar=stock, closure=self.closure, rho_D=self.rho_D if rho_D is None else rho_D)
+                        D_bar=stock, closure=self.closure, rho_N=self.rho_N,
+                        rho_D=self.rho_D if rho_D is None else rho_D)
 
     def variant(self) -> Variant:
         """The problem as a model variant (law, market, T, c_D, closure) for :func:`marketsim.economics.elasticities`."""
@@ -95,6 +99,7 @@ class StandaloneProblem:
         return (f"scenario '{self.scenario}' at {self.year:g}, firm '{self.firm}': {self.law.name} law, "
                 f"{type(self.demand).__name__} market of {self.demand.M:.3g} people, revenue per adopter "
                 f"${self.price:g} x {self.horizon_periods} periods, E = {self.E:.3g} FLOP/$, rho_D = {self.rho_D:g}, "
+                f"rho_N = {self.rho_N:g}, "
                 f"T = {self.T:.3g} tokens, c_D = {self.c_D:g} $/token, D_bar = {self.D_bar:.3g} tokens "
                 f"({self.closure} closure)")
 
@@ -103,7 +108,8 @@ class StandaloneProblem:
         return {"scenario": self.scenario, "firm": self.firm, "t": self.t, "year": self.year,
                 "law": self.law.name, "market": type(self.demand).__name__, "M": self.demand.M,
                 "price": self.price, "horizon_periods": self.horizon_periods, "E": self.E,
-                "rho_D": self.rho_D, "T": self.T, "c_D": self.c_D, "D_bar": self.D_bar, "closure": self.closure}
+                "rho_D": self.rho_D, "rho_N": self.rho_N, "T": self.T, "c_D": self.c_D, "D_bar": self.D_bar,
+                "closure": self.closure}
 
 
 def _deciding_firm(scenario: Scenario, firm: str | None) -> Firm:
@@ -154,8 +160,10 @@ def standalone_problem(scenario: Scenario, t: float = 0.0, firm: str | None = No
     stall = None if hw.stall_year is None else hw.stall_year - scenario.meta.start_year
     E = grown(hw.flop_per_dollar, hw.growth_per_year, t, stall, hw.growth_after_stall)
     rho_D = grown(data.efficiency, data.efficiency_growth_per_year, t)
+    rho_N = grown(scenario.scaling.parameter_efficiency, scenario.scaling.parameter_efficiency_growth_per_year, t)
     stock = grown(data.stock_tokens, data.stock_growth_per_year, t)
-    population = grown(cons.population, cons.population_growth_per_year, t)
+    # only the people aware of the product can adopt (consumers.awareness_midpoint_year)
+    population = grown(cons.population, cons.population_growth_per_year, t) * cons.awareness(scenario.meta.start_year + t)
     horizon = cfg.horizon_periods
     price = planned_price(scenario, cfg, population)
     demand: Demand = cons.thresholds().demand(M=population, price=price * horizon, kappa=cons.value_exponent)
@@ -168,5 +176,5 @@ def standalone_problem(scenario: Scenario, t: float = 0.0, firm: str | None = No
     return StandaloneProblem(
         scenario=scenario.meta.name, firm=cfg.name, t=float(t), year=scenario.meta.start_year + float(t),
         law=scenario.scaling.law(), demand=demand, E=E, rho_D=rho_D,
-        T=cons.tokens_per_adopter_per_period * horizon, c_D=data.cost_per_token, D_bar=stock / rho_D,
-        closure=scenario.scaling.closure, price=price, horizon_periods=horizon)
+        T=cons.serving_tokens * horizon, c_D=data.cost_per_token, D_bar=stock / rho_D,
+        closure=scenario.scaling.closure, price=price, horizon_periods=horizon, rho_N=rho_N)

@@ -36,6 +36,7 @@ from scipy import optimize as sopt
 
 from marketsim.economics.checks import require_positive
 from marketsim.economics.demand import Demand
+from marketsim.economics.objective import scalar_profit_and_gradient
 from marketsim.economics.problem import (LN_D_BOUNDS, LN_N_BOUNDS, Closure, FirmProblem, Optimum, Regime,
                                          no_train, result_at)
 from marketsim.economics.scaling import ScalingLaw
@@ -113,20 +114,24 @@ def _polish_2d(problem: FirmProblem, starts: list[tuple[float, float]], min_star
     bounds = [LN_N_BOUNDS, LN_D_BOUNDS if lnD_max is None else (LN_D_BOUNDS[0], min(LN_D_BOUNDS[1], lnD_max))]
     best: tuple[float, float, bool] | None = None
     best_profit = 0.0
+    profit_and_gradient = scalar_profit_and_gradient(problem)
     for i, (lnN0, lnD0) in enumerate(starts):
         lnN0, lnD0 = float(np.clip(lnN0, *bounds[0])), float(np.clip(lnD0, *bounds[1]))
         if i >= min_starts and best is not None and best[2]:
             break  # a converged answer from the preferred starts; the others are fallbacks
-        p0, _ = problem.profit_and_gradient(lnN0, lnD0)
+        p0, _ = profit_and_gradient(lnN0, lnD0)
         scale = max(abs(p0), float(problem.terms(lnN0, lnD0)["revenue"]), 1.0)
+        last: list = [None, 0.0, None]  # the last point evaluated, its profit and gradient
 
         def objective(v: np.ndarray) -> tuple[float, np.ndarray]:
-            p, g = problem.profit_and_gradient(v[0], v[1])
+            p, g = profit_and_gradient(v[0], v[1])
+            last[:] = [(float(v[0]), float(v[1])), p, g]
             return -p / scale, -g / scale
 
         res = sopt.minimize(objective, np.array([lnN0, lnD0]), jac=True, method="L-BFGS-B",
                             bounds=bounds, options=dict(ftol=1e-15, gtol=1e-11, maxiter=500))
-        p, g = problem.profit_and_gradient(res.x[0], res.x[1])
+        x = (float(res.x[0]), float(res.x[1]))
+        p, g = (last[1], last[2]) if last[0] == x else profit_and_gradient(*x)
         if not np.isfinite(p) or p <= best_profit:
             continue
         at_bound = [np.isclose(res.x[0], b) for b in bounds[0]] + [np.isclose(res.x[1], b) for b in bounds[1]]
@@ -263,14 +268,16 @@ def _cut_by_limits(grid: _IsoLossGrid, index: tuple[int, int], within: np.ndarra
     return False
 
 
-def _global_search(problem: FirmProblem, grid: _IsoLossGrid, warm: tuple[float, float] | None
+def _global_search(problem: FirmProblem, grid: _IsoLossGrid, warm: tuple[float, float] | None,
+                   peaks: list[tuple[tuple[int, int], tuple[float, float], float]] | None = None
                    ) -> tuple[float, float, bool] | None:
-    """Global stage then local polish: the warm start competes with the grid's highest peaks.
+    """Global stage then local polish: the warm start competes with the grid's highest peaks
+    (``peaks``: :func:`_grid_peaks` of ``grid``, when the caller has them already).
 
     A peak within one nat (in ln N and ln D) of the converged warm-start optimum is the same peak
     and is not polished again (in a simulation the warm start is last generation's model).
     """
-    starts = [start for _, start, _ in _grid_peaks(grid)]
+    starts = [start for _, start, _ in (_grid_peaks(grid) if peaks is None else peaks)]
     found = []
     if warm is not None:
         from_warm = _polish_2d(problem, [warm])
@@ -378,7 +385,7 @@ def optimize(
         exact = 0.0 if solution is None else float(problem.terms(solution[0], solution[1])["profit"])
         peaks = _grid_peaks(grid)
         if peaks and peaks[0][2] > exact or not problem.training_only:
-            found = _global_search(problem, grid, warm)
+            found = _global_search(problem, grid, warm, peaks)
             if found is not None and float(problem.terms(found[0], found[1])["profit"]) > exact:
                 solution = found
     if solution is None:

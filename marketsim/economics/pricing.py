@@ -32,6 +32,7 @@ Pure numpy/scipy; no Mesa.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -204,12 +205,26 @@ class StageGame:
         if not np.any(mass > 0):
             return c + lam / ps
 
+        # The FOC needs firm k's share in each segment it qualifies for, as :meth:`shares` computes
+        # it; only firm k's price moves, so the rivals' utilities are fixed: plain floats (a few
+        # segments and offers) cost far less than array operations per evaluation.
+        u = (-np.log(self.R) - ps * p).tolist()
+        u0 = float(-np.log(self.R.min()) + self.outside_option)
+        u_k0 = float(-np.log(self.R[k]))
+        segments = [(float(m), [u[j] for j in np.flatnonzero(row) if j != k])
+                    for m, row in zip(self.masses, self.qualifies) if row[k]]
+
         def foc(price: float) -> float:
             # d profit / d p divided by (ps / lam): positive below the best price, negative above
-            p[k] = price
-            s = self.shares(p)[:, k]
-            m = self.masses
-            return float(lam / ps * np.dot(m, s) - (price - c) * np.dot(m, s * (1.0 - s)))
+            u_k = u_k0 - ps * price
+            sold = spread = 0.0  # sum_s m_s s_sk and sum_s m_s s_sk (1 - s_sk)
+            for m, rivals in segments:
+                top = max(u0, u_k, *rivals)
+                w_k = math.exp((u_k - top) / lam)
+                share = w_k / (math.exp((u0 - top) / lam) + w_k + math.fsum(math.exp((v - top) / lam) for v in rivals))
+                sold += m * share
+                spread += m * share * (1.0 - share)
+            return lam / ps * sold - (price - c) * spread
 
         width = lam / ps
         while foc(c + width) > 0:
@@ -223,7 +238,8 @@ class StageGame:
         Args:
             fixed: (K,) fixed quality-adjusted prices; NaN marks a firm that best-responds
                 (None: every firm best-responds).
-            tol: stop when no best-responding price changes by more than ``tol`` relative.
+            tol: stop when no best-responding price changes by more than ``tol`` relative (a single
+                best responder is done after one round: its best response does not depend on its own price).
             start: (K,) starting prices of the best responders (default c_adj + lam / ps).
 
         Raises:
@@ -241,7 +257,9 @@ class StageGame:
                 new = self.best_response(int(k), p)
                 moved = max(moved, abs(new - p[k]) / max(abs(new), 1e-300))
                 p[k] = new
-            if moved <= tol:
+            if moved <= tol or len(free) == 1:
+                # one best responder: its best response ignores its own current price, so a second
+                # round would return the same price
                 return p
         raise RuntimeError(f"pricing equilibrium did not converge in {_MAX_ROUNDS} rounds (last relative "
                            f"change {moved:.3g})")

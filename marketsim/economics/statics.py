@@ -140,9 +140,10 @@ def check_claims(slopes: dict[str, float | None]) -> dict[str, bool]:
     }
 
 
-def _rho_elasticity(variant: Variant, E: float, key: str, step: float, rho_D: float = 1.0) -> float | None:
-    lo = _series(solve_path(variant, [E], rho_D=rho_D * np.exp(-step)))[key][0]
-    hi = _series(solve_path(variant, [E], rho_D=rho_D * np.exp(step)))[key][0]
+def _rho_elasticity(variant: Variant, E: float, key: str, step: float, rho_D: float = 1.0,
+                    rho_N: float = 1.0) -> float | None:
+    lo = _series(solve_path(variant, [E], rho_D=rho_D * np.exp(-step), rho_N=rho_N))[key][0]
+    hi = _series(solve_path(variant, [E], rho_D=rho_D * np.exp(step), rho_N=rho_N))[key][0]
     if lo <= 0 or hi <= 0:
         return None
     return float((np.log(hi) - np.log(lo)) / (2 * step))
@@ -159,6 +160,7 @@ def elasticities(
     databound_Dbar_grid: ArrayLike | None = None,
     databound_E: float = 1e21,
     rho_D: float = 1.0,
+    rho_N: float = 1.0,
 ) -> StaticsReport:
     """Measure the elasticities of docs/theory.md §2-4 for ``variant`` and check the claims.
 
@@ -173,19 +175,20 @@ def elasticities(
         databound_Dbar_grid: data stocks (tokens) for the D_bar slope (default 1e11..1e13) at
             ``databound_E``.
         rho_D: data efficiency at which everything is measured (dimensionless; 1 = the law as fitted).
+        rho_N: parameter efficiency at which everything is measured (dimensionless; 1 = the law as fitted).
     """
     E_grid = np.logspace(15, 24, 37) if E_grid is None else np.asarray(E_grid, dtype=float)
     db_E = np.logspace(19, 24, 11) if databound_E_grid is None else np.asarray(databound_E_grid, dtype=float)
     db_D = np.logspace(11, 13, 9) if databound_Dbar_grid is None else np.asarray(databound_Dbar_grid, dtype=float)
 
-    free = _series(solve_path(variant, E_grid, rho_D=rho_D))
+    free = _series(solve_path(variant, E_grid, rho_D=rho_D, rho_N=rho_N))
     slopes = {key: loglog_slope(E_grid, free[key]) for key in ("N", "D", "spend", "compute")}
-    el_N = _rho_elasticity(variant, E_ref, "N", rho_step, rho_D)
-    el_spend = _rho_elasticity(variant, E_ref, "spend", rho_step, rho_D)
+    el_N = _rho_elasticity(variant, E_ref, "N", rho_step, rho_D, rho_N)
+    el_spend = _rho_elasticity(variant, E_ref, "spend", rho_step, rho_D, rho_N)
     db_spend_E = loglog_slope(
-        db_E, _series(solve_path(variant, db_E, D_bar=databound_D_bar, rho_D=rho_D))["spend"])
+        db_E, _series(solve_path(variant, db_E, D_bar=databound_D_bar, rho_D=rho_D, rho_N=rho_N))["spend"])
     db_spend_D = loglog_slope(
-        db_D, np.array([_series(solve_path(variant, [databound_E], D_bar=d, rho_D=rho_D))["spend"][0]
+        db_D, np.array([_series(solve_path(variant, [databound_E], D_bar=d, rho_D=rho_D, rho_N=rho_N))["spend"][0]
                         for d in db_D]))
 
     claims = check_claims({

@@ -78,7 +78,11 @@ MODEL: dict[str, Column] = {
                          "on data_stock / rho_D raw tokens."),
     "rho_D": Column("dimensionless multiplier (1 = baseline)", "Data efficiency rho_D(t): one raw "
                     "token counts as rho_D effective tokens."),
+    "rho_N": Column("dimensionless multiplier (1 = baseline)", "Parameter efficiency rho_N(t): one "
+                    "parameter counts as rho_N effective parameters."),
     "population": Column("people", "Market size M(t): people who could adopt a model."),
+    "aware_share": _share("Share of the population that knows the product and can adopt this {period} "
+                          "(the diffusion curve of consumers.awareness_midpoint_year; 1 without one)."),
     "adopters": Column("people", "People using some model this {period}."),
     "adoption_share": _share("Share of the population using some model this {period}."),
     "training_spend": Column("dollars per {period}", "Training cost paid by all firms this {period} "
@@ -142,7 +146,7 @@ FIRMS: dict[str, Column] = {
     "share": _share("The firm's share of all adopters this {period}."),
     "revenue": Column("dollars per {period}", "Revenue from the firm's adopters this {period}."),
     "serving_cost": Column("dollars per {period}", "Cost of serving the firm's adopters this {period}: "
-                           "adopters x 2 N T / E (T = consumers.tokens_per_adopter_per_period)."),
+                           "adopters x 2 f N T / E (T = consumers.tokens_per_adopter_per_period, f = consumers.active_parameter_fraction)."),
     "training_cost": Column("dollars per {period}", "Training cost paid this {period}; a training run "
                             "is paid in full in the {period} it starts."),
     "fixed_cost": Column("dollars per {period}", "Fixed cost paid this {period} "
@@ -169,7 +173,8 @@ FIRMS: dict[str, Column] = {
     "decision": _text("What the firm did this {period} and why: trained; kept: new model would not pay; "
                       "kept: at the data wall, no better model than the current one; kept: no new model "
                       "earns a profit; skipped by the strategy; no budget: cannot finance the planned model; "
-                      "not due; in training; exited; not entered."),
+                      "not due; in training; exited: <exit_reason> (the {period} it leaves); exited (after "
+                      "it left); not entered."),
     "in_market": Column(_FLAG, "Whether the firm is in the market this {period}: entered and not exited (a "
                         "potential entrant is outside until it enters; docs/theory.md, Entry and exit).",
                         ratio_scale=False),
@@ -179,7 +184,8 @@ FIRMS: dict[str, Column] = {
                               "this {period}: for a potential entrant the margin of entering (expected "
                               "profit net of the entry cost; an open-weights lab: funding left after the "
                               "entry cost and its first model), for a firm in the market the value of "
-                              "staying (market.exit_after_loss_periods); empty when not judged."),
+                              "staying (market.exit_after_loss_periods); empty when not judged (or, for an open-weights entrant, "
+                              "while its leader has no model to follow)."),
     "exit_reason": _text("Why the firm exited: insolvent (cash below its credit limit) or persistent losses "
                          "(expected profit negative market.exit_after_loss_periods {periods} in a row); "
                          "empty while it is in the market."),
@@ -300,6 +306,9 @@ PARAMETERS: dict[str, Column] = {
     "scaling.B": _param("nats per token x tokens^beta", "Coefficient of the data term."),
     "scaling.alpha": _param("dimensionless exponent", "Exponent of the parameter term."),
     "scaling.beta": _param("dimensionless exponent", "Exponent of the data term."),
+    "scaling.parameter_efficiency": _param("dimensionless multiplier", "Parameter efficiency rho_N at "
+                                           "meta.start_year."),
+    "scaling.parameter_efficiency_growth_per_year": _param(_FACTOR, "Growth of rho_N per year."),
     "hardware.flop_per_dollar": _param("FLOP per dollar", "Hardware price-performance E at meta.start_year."),
     "hardware.growth_per_year": _param(_FACTOR, "Growth of E per year until hardware.stall_year."),
     "hardware.stall_year": _calendar("Calendar year after which E grows at growth_after_stall; empty: never."),
@@ -323,6 +332,11 @@ PARAMETERS: dict[str, Column] = {
                                        "(R_ref / R)^kappa."),
     "consumers.tokens_per_adopter_per_period": _param("tokens per adopter per {period}", "T: tokens "
                                                       "served to each adopter."),
+    "consumers.active_parameter_fraction": _param("share 0-1", "Share of N active per served token "
+                                                  "(mixture of experts); serving costs 2 f N T / E."),
+    "consumers.awareness_midpoint_year": _param("calendar year", "Year half the population knows the "
+                                                "product (logistic diffusion; empty: everyone from the start)."),
+    "consumers.awareness_rate_per_year": _param("per year", "Slope of the logistic diffusion curve."),
     "consumers.price_sensitivity": _param("ln-R utility per dollar", "Converts price into utility, and "
                                           "surplus into dollars."),
     "consumers.switching_cost": _param("ln-R utility", "Utility penalty for changing model."),

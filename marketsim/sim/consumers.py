@@ -23,12 +23,12 @@ import mesa
 import numpy as np
 from numpy.typing import ArrayLike
 
-from marketsim.economics.checks import require_positive, show
+from marketsim.economics.checks import is_real, require_positive, show
 from marketsim.sim.choice import (NO_CHOICE, ChoiceTable, Offers, check_choice_params, choice_utilities,
                                   draw_choices, logit_probabilities, qualifying)
 
 __all__ = ["CHUNK_SIZE", "NO_CHOICE", "Offers", "ConsumerMarket", "ConsumerMode", "ConsumerPopulation",
-           "ConsumerAgent", "AgentConsumers", "make_consumers", "sample_thresholds"]
+           "ConsumerAgent", "AgentConsumers", "aware_count", "make_consumers", "sample_thresholds"]
 
 ConsumerMode = Literal["vectorised", "agents"]
 
@@ -50,8 +50,9 @@ class ConsumerMarket(Protocol):
     def choice(self) -> np.ndarray: ...
 
     def choose(self, offers: Offers, u: np.ndarray, lam: float, price_sensitivity: float,
-               switching_cost: float) -> None:
-        """Every consumer re-chooses among ``offers`` with its uniform in ``u`` (ln-R units; lam > 0)."""
+               switching_cost: float, aware: int | None = None) -> None:
+        """Every consumer re-chooses among ``offers`` with its uniform in ``u`` (ln-R units; lam > 0);
+        only the first ``aware`` consumers can adopt (None: all; :func:`aware_count`)."""
 
     def counts(self, firm_ids: ArrayLike) -> np.ndarray:
         """(K,) int64 number of consumers using each firm in ``firm_ids``."""
@@ -112,7 +113,7 @@ class ConsumerPopulation:
         return range(0, len(self.tau), self.chunk_size)
 
     def choose(self, offers: Offers, u: np.ndarray, lam: float, price_sensitivity: float,
-               switching_cost: float) -> None:
+               switching_cost: float, aware: int | None = None) -> None:
         """Every consumer re-chooses among ``offers`` (updates ``choice`` in place).
 
         Args:
@@ -121,17 +122,22 @@ class ConsumerPopulation:
             lam: logit temperature, ln-R units (> 0).
             price_sensitivity: ln-R units per dollar (>= 0).
             switching_cost: ln-R units (>= 0).
+            aware: consumers who know the product: the first ``aware`` can adopt, the others use
+                nothing (None: all; thresholds are drawn independently, so the first ones are a
+                random sample).
         """
         check_choice_params(lam, price_sensitivity, switching_cost)
         u = np.asarray(u, dtype=np.float64)
         if u.shape != self.tau.shape:
             raise ValueError(f"ConsumerPopulation.choose: u has shape {u.shape}, expected {self.tau.shape}")
+        n_aware = _check_aware(aware, len(self.tau))
+        self.choice[n_aware:] = NO_CHOICE
         if len(offers) == 0:
             self.choice.fill(NO_CHOICE)
             return
         table = ChoiceTable.build(offers, lam, price_sensitivity, switching_cost)
-        for start in self._blocks():
-            block = slice(start, start + self.chunk_size)
+        for start in range(0, n_aware, self.chunk_size):
+            block = slice(start, min(start + self.chunk_size, n_aware))
             rows = table.rows(self.tau[block], offers.positions(self.choice[block]))
             self.choice[block] = draw_choices(np.take(table.probs, rows, axis=0), u[block], table.ids)
 
@@ -199,10 +205,13 @@ class ConsumerAgent(mesa.Agent):
         self.choice = NO_CHOICE
 
     def choose(self, offers: Offers, u: np.ndarray, lam: float, price_sensitivity: float,
-               switching_cost: float) -> None:
+               switching_cost: float, aware: int | None = None) -> None:
         """Re-choose among ``offers`` using the uniform ``u[self.index]`` (units as in
-        :meth:`ConsumerPopulation.choose`)."""
+        :meth:`ConsumerPopulation.choose`); a consumer at an index >= ``aware`` uses nothing."""
         check_choice_params(lam, price_sensitivity, switching_cost)
+        if aware is not None and self.index >= aware:
+            self.choice = NO_CHOICE
+            return
         util = choice_utilities(offers.R, offers.price_adj, np.array([self.choice], dtype=np.int64),
                                 offers.firm_ids, price_sensitivity, switching_cost)
         util, qual = offers.with_outside(util, qualifying(np.array([self.tau]), offers.R))
@@ -220,6 +229,24 @@ class ConsumerAgent(mesa.Agent):
         k = offers.index_of(np.array([self.choice], dtype=np.int64))
         return _surplus_terms(_fallback_log(offers, np.log(np.array([self.tau]))), offers.R[k], offers.price[k],
                               offers.value_factor[k], price_sensitivity)
+
+
+def aware_count(share: float, n: int) -> int:
+    """How many of ``n`` simulated consumers know the product when a ``share`` (0 to 1) of the
+    population does: consumer i is aware when (i + 0.5) / n < share, so the aware set only grows as
+    the share grows and no random draw is spent on it."""
+    if not (is_real(share) and 0.0 <= share <= 1.0):
+        raise ValueError(f"aware_count share = {show(share)}: must be in [0, 1]")
+    return int(np.clip(np.ceil(share * n - 0.5), 0, n))
+
+
+def _check_aware(aware: int | None, n: int) -> int:
+    """The number of aware consumers, ``n`` for None; raises unless 0 <= aware <= n."""
+    if aware is None:
+        return n
+    if not isinstance(aware, (int, np.integer)) or isinstance(aware, bool) or not 0 <= aware <= n:
+        raise ValueError(f"choose aware = {show(aware)}: must be an integer from 0 to {n} (the consumers)")
+    return int(aware)
 
 
 def sample_thresholds(rng: np.random.Generator, n: int, dist: Any) -> np.ndarray:
@@ -261,8 +288,9 @@ class AgentConsumers:
         return np.array(self._agents.get("choice"), dtype=np.int64)
 
     def choose(self, offers: Offers, u: np.ndarray, lam: float, price_sensitivity: float,
-               switching_cost: float) -> None:
-        self._agents.do("choose", offers, u, lam, price_sensitivity, switching_cost)
+               switching_cost: float, aware: int | None = None) -> None:
+        _check_aware(aware, len(self))
+        self._agents.do("choose", offers, u, lam, price_sensitivity, switching_cost, aware)
 
     def counts(self, firm_ids: ArrayLike) -> np.ndarray:
         chosen = self.choice

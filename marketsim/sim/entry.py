@@ -20,6 +20,7 @@ Money in dollars; "horizon" is the firm's ``horizon_periods``.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -96,8 +97,11 @@ def enter_firms(firms: Sequence[FirmAgent], year: float) -> None:
         if entry_year is not None and year < entry_year:
             continue
         if firm.config.potential:
-            firm.expected_profit = entry_margin(firm)
-            if not firm.expected_profit > 0:
+            margin = entry_margin(firm)
+            # -inf (an open-weights lab whose leader has nothing to follow yet) is no estimate: the
+            # table shows a missing value, not an infinity
+            firm.expected_profit = margin if math.isfinite(margin) else float("nan")
+            if not margin > 0:
                 continue
         firm.enter()
 

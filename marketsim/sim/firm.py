@@ -195,7 +195,7 @@ class FirmAgent(mesa.Agent):
             regimes.note_decision(self, regimes.NO_BUDGET, plan, cost)
             return
         regimes.note_decision(self, regimes.TRAINED, plan, cost)
-        R = float(model.law.reducible_loss(plan.N, plan.D, rho_D=model.state.rho_D))
+        R = float(model.law.reducible_loss(plan.N, plan.D, **model.state.efficiencies))
         # Firms enter the simulation with their first model ready (the market exists at start).
         first = self.deployed is None and model.steps <= 1
         lag = 0 if first else self.config.training_lag_periods
@@ -219,7 +219,7 @@ class FirmAgent(mesa.Agent):
         self.adopters, self.share = adopters, share
         if self.deployed is not None and adopters > 0:
             self.revenue = adopters * self.price  # the paid price (marketsim.sim.pricing)
-            self.serving_cost = float(serving_cost(self.deployed.N, model.scenario.consumers.tokens_per_adopter_per_period,
+            self.serving_cost = float(serving_cost(self.deployed.N, model.scenario.consumers.serving_tokens,
                                                  model.state.E, adopters=adopters))
         self.fixed_cost = self.config.fixed_cost_per_period
         self.profit = self.revenue - self.serving_cost - self.training_cost - self.fixed_cost - self.entry_spend

@@ -3,7 +3,7 @@
 One period, top to bottom (docs/theory.md §10); ``step()`` is these calls:
 
 1. ``_advance_world``: hardware efficiency E(t), usable data stock, data efficiency rho_D(t),
-   market size M(t) (:mod:`marketsim.sim.world`);
+   parameter efficiency rho_N(t), market size M(t) (:mod:`marketsim.sim.world`);
    ``_firms_enter``: firms whose date has come and potential entrants that expect a profit net of
    their entry cost enter (:mod:`marketsim.sim.entry`);
 2. ``_firms_decide_and_release``: in random order, a firm due for a new model picks (N, D) with
@@ -36,11 +36,12 @@ import pandas as pd
 from marketsim.config import Overrides, Scenario, ScenarioError, load
 from marketsim.economics.demand import Demand
 from marketsim.sim.choice import Offers
-from marketsim.sim.consumers import ConsumerMarket, ConsumerMode, make_consumers, sample_thresholds
+from marketsim.sim.consumers import ConsumerMarket, ConsumerMode, aware_count, make_consumers, sample_thresholds
 from marketsim.sim.entry import enter_firms, exit_firms
 from marketsim.sim.firm import FirmAgent
 from marketsim.sim.period import PeriodStats, period_stats
 from marketsim.sim.pricing import set_prices
+from marketsim.sim.regimes import note_exit
 from marketsim.sim.strategies import STRATEGIES, check_strategies
 from marketsim.sim.columns import FIRM_COLUMNS, MODEL_COLUMNS
 from marketsim.sim.world import World
@@ -120,7 +121,7 @@ class MarketModel(mesa.Model):
     # -- helpers the agents use ---------------------------------------------------------------------
     def market_demand(self, price_per_period: float, periods: int) -> Demand:
         """The whole market now, with revenue per adopter over ``periods`` periods at this price (dollars)."""
-        return self.thresholds.demand(M=self.state.population, price=price_per_period * periods,
+        return self.thresholds.demand(M=self.state.population * self.state.awareness, price=price_per_period * periods,
                                       kappa=self.scenario.consumers.value_exponent)
 
     def value_per_adopter(self, price: float, R: float) -> float:
@@ -158,8 +159,12 @@ class MarketModel(mesa.Model):
 
     def _firms_exit(self) -> None:
         """Stage: firms whose expected profit has stayed negative exit (:func:`marketsim.sim.entry.exit_firms`;
-        insolvent firms exited when they settled)."""
+        insolvent firms exited when they settled); every firm that exited this period says why in its
+        decision (:func:`marketsim.sim.regimes.note_exit`)."""
         exit_firms(self.firms, self.scenario.market.exit_after_loss_periods)
+        for firm in self.firms:
+            if firm.exit_step == self.steps:
+                note_exit(firm, firm.exit_reason)
 
     def _firms_decide_and_release(self) -> None:
         """Stage 2: firms decide in random order (each sees rivals' released models), then releases
@@ -178,7 +183,7 @@ class MarketModel(mesa.Model):
         cons = self.scenario.consumers
         u = self.rng.random(cons.count)
         self.consumer_market.choose(offers, u, self.scenario.market.logit_lambda, cons.price_sensitivity,
-                                    cons.switching_cost)
+                                    cons.switching_cost, aware_count(self.state.awareness, cons.count))
         counts = self.consumer_market.counts(offers.firm_ids)
         return counts, self.consumer_market.surplus(offers, cons.price_sensitivity)
 

@@ -27,7 +27,9 @@ class PeriodStats:
     E: float
     data_stock: float
     rho_D: float
+    rho_N: float
     population: float
+    aware_share: float
     adopters: float
     adoption_share: float
     training_spend: float
@@ -64,7 +66,9 @@ def period_stats(state: WorldState, firms: Sequence[FirmView], offers: Offers, c
     # the models consumers chose from this period, including a firm's that exited in accounting
     on_sale = [f for f in firms if f.unique_id in offers.firm_ids]
     return PeriodStats(
-        year=state.year, E=state.E, data_stock=state.data_stock, rho_D=state.rho_D, population=state.population,
+        year=state.year, E=state.E, data_stock=state.data_stock, rho_D=state.rho_D, rho_N=state.rho_N,
+        population=state.population,
+        aware_share=state.awareness,
         adopters=total * people_per_consumer,
         adoption_share=total / consumer_count,
         training_spend=spend_history[-1],

@@ -47,7 +47,7 @@ def value_factor(model: MarketView, R: float) -> float:
 
 def cost_adj(model: MarketView, trained: TrainedModel) -> float:
     """Serving cost per adopter of ``trained`` in reference dollars per period: 2 N T / E x (R / R_ref)^kappa."""
-    c = float(serving_cost(trained.N, model.scenario.consumers.tokens_per_adopter_per_period, model.state.E))
+    c = float(serving_cost(trained.N, model.scenario.consumers.serving_tokens, model.state.E))
     return c / value_factor(model, trained.R)
 
 

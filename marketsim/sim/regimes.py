@@ -38,7 +38,7 @@ from marketsim.economics.costs import training_cost
 __all__ = ["Regime", "Binding", "REGIMES", "BINDINGS", "DATA_WALL_REGIMES", "TRAINED", "KEPT_NO_GAIN",
            "KEPT_AT_WALL", "KEPT_NO_PROFIT", "SKIPPED", "NO_BUDGET", "NOT_DUE", "IN_TRAINING", "EXITED",
            "NOT_ENTERED", "DECISIONS", "RegimeState", "at_the_stock", "classify", "RegimeChange", "regime_changes",
-           "regime_lines", "data_bound_years", "count_data_bound", "idle_decision", "note_decision"]
+           "regime_lines", "data_bound_years", "count_data_bound", "idle_decision", "note_decision", "note_exit"]
 
 Regime = Literal["compute-bound", "data-bound", "capped"]
 Binding = Literal["data", "budget", "none"]
@@ -60,6 +60,7 @@ SKIPPED: Final = "skipped by the strategy"
 NO_BUDGET: Final = "no budget: cannot finance the planned model"
 NOT_DUE: Final = "not due"
 IN_TRAINING: Final = "in training"
+#: After the exit period; the exit period itself says ``exited: <reason>`` (:func:`note_exit`).
 EXITED: Final = "exited"
 NOT_ENTERED: Final = "not entered"
 #: Every decision text, with its meaning (docs and the columns table).
@@ -72,7 +73,7 @@ DECISIONS: Final[dict[str, str]] = {
     NO_BUDGET: "the planned model costs more than the firm can finance",
     NOT_DUE: "between decisions (retraining cycle)",
     IN_TRAINING: "a model is in training",
-    EXITED: "the firm has left the market",
+    EXITED: "the firm has left the market (in the period it leaves: exited: <reason>, as exit_reason)",
     NOT_ENTERED: "the firm has not entered yet",
 }
 
@@ -266,7 +267,14 @@ def note_decision(firm: _Deciding, decision: str, plan: _Model | None, cost: flo
     if cost is None:
         cost = float(training_cost(plan.N, plan.D, state.E))
     found = classify(plan.N, plan.D, D_bar=model.raw_data_cap(),
-                     N_match=float(model.law.n_match(plan.D, rho_D=state.rho_D)), cost=cost,
+                     N_match=float(model.law.n_match(plan.D, **state.efficiencies)), cost=cost,
                      max_spend=firm.max_spend)
     firm.regime = found.regime
     firm.binding = "budget" if decision == NO_BUDGET else found.binding
+
+
+def note_exit(firm: _Deciding, reason: str) -> None:
+    """Record on a firm that left the market this period, after it decided, why it left: the
+    period's decision becomes ``exited: <reason>`` (``reason`` as firms.csv ``exit_reason``), so
+    the row of the exit period says so even when it is the firm's last row."""
+    firm.decision = f"{EXITED}: {reason}"

@@ -133,6 +133,7 @@ class DecisionContext:
         E: hardware efficiency, FLOP per dollar. rho_D: data efficiency (effective tokens per raw token).
         T: tokens served per adopter over the horizon. c_D: dollars per training token.
         D_bar: usable data stock in raw tokens (None = unlimited). closure: how the data cap binds.
+        rho_N: parameter efficiency (effective parameters per parameter; 1 = the law as fitted).
         max_spend: most the firm can spend on training, dollars (None = unlimited).
         rival_R: reducible loss of each rival's model on sale (nats per token).
         rival_price: each rival's quality-adjusted price. price: the firm's own quality-adjusted price
@@ -144,8 +145,8 @@ class DecisionContext:
         warm_start: (N, D) to start the optimizer from (None = its own start).
         current: (N, D) of the deployed model (None = none); a new model must beat keeping it.
         current_R: the deployed model's reducible loss, fixed when it was trained (None: R(N, D) at
-            today's rho_D). Consumers see this R; re-evaluating (N, D) at a later, higher rho_D
-            would overvalue keeping the model and stop the firm from ever retraining.
+            today's rho_N and rho_D). Consumers see this R; re-evaluating (N, D) at a later, higher
+            rho_N or rho_D would overvalue keeping the model and stop the firm from ever retraining.
     """
 
     law: ScalingLaw
@@ -156,6 +157,7 @@ class DecisionContext:
     c_D: float
     D_bar: float | None
     closure: Closure = "cap"
+    rho_N: float = 1.0
     max_spend: float | None = None
     rival_R: tuple[float, ...] = ()
     rival_price: tuple[float, ...] = ()
@@ -167,6 +169,11 @@ class DecisionContext:
     current: tuple[float, float] | None = None
     current_R: float | None = None
     outside_option: float | None = None
+
+    @property
+    def efficiencies(self) -> dict[str, float]:
+        """``{"rho_N": ..., "rho_D": ...}``: the efficiency keywords of the law and the optimizer."""
+        return {"rho_N": self.rho_N, "rho_D": self.rho_D}
 
 
 @dataclass(frozen=True)
@@ -201,11 +208,7 @@ def decide(ctx: DecisionContext) -> Decision:
     """
     ps = ctx.price_sensitivity
     own_shift = -ps * ctx.price
-    alone: Demand = ctx.base
-    if ctx.outside_option is not None:
-        # alone on the market, the purchase share is constant in R: a constant factor on the base demand
-        alone = ResidualDemand.facing(ctx.base, [], [], own_price=ctx.base.price, own_shift=own_shift,
-                                      lam=ctx.lam, outside_option=ctx.outside_option)
+    alone = _alone(ctx, own_shift)
     mono = optimize(ctx.law, alone, ctx.E, warm_start=ctx.warm_start, **_cost_terms(ctx))
     demand: Demand = alone
     chosen = mono
@@ -222,9 +225,27 @@ def decide(ctx: DecisionContext) -> Decision:
     return Decision(chosen, chosen, regimes.TRAINED)
 
 
+def _alone(ctx: DecisionContext, own_shift: float) -> Demand:
+    """The firm's demand alone on the market: the base demand, times the purchase share
+    1 / (1 + exp((outside_option - own_shift) / lam)) with an outside option.
+
+    That share is constant in R, so the base market scaled by it is the same demand as the
+    residual demand without rivals (:class:`~marketsim.economics.ResidualDemand`, which the
+    optimizer evaluates several times more slowly); the residual demand is kept only when the scaled
+    market would be empty (a share that underflows).
+    """
+    if ctx.outside_option is None:
+        return ctx.base
+    share = 1.0 / (1.0 + float(np.exp(min((ctx.outside_option - own_shift) / ctx.lam, 700.0))))
+    if ctx.base.M * share > 0.0:
+        return ctx.base.scaled(share)
+    return ResidualDemand.facing(ctx.base, [], [], own_price=ctx.base.price, own_shift=own_shift, lam=ctx.lam,
+                                 outside_option=ctx.outside_option)
+
+
 def _cost_terms(ctx: DecisionContext) -> dict:
     """The optimizer's cost and constraint arguments from the context."""
-    return dict(T=ctx.T, c_D=ctx.c_D, D_bar=ctx.D_bar, closure=ctx.closure, rho_D=ctx.rho_D,
+    return dict(T=ctx.T, c_D=ctx.c_D, D_bar=ctx.D_bar, closure=ctx.closure, **ctx.efficiencies,
                 max_spend=ctx.max_spend)
 
 
@@ -238,7 +259,7 @@ def _beats_current(ctx: DecisionContext, chosen: Optimum, demand: Demand) -> boo
         return True
     N, D = ctx.current
     if ctx.current_R is None:
-        keep = evaluate(ctx.law, demand, ctx.E, N, D, T=ctx.T, c_D=0.0, rho_D=ctx.rho_D)
+        keep = evaluate(ctx.law, demand, ctx.E, N, D, T=ctx.T, c_D=0.0, **ctx.efficiencies)
         return chosen.profit > keep.revenue - keep.serving_cost
     # the deployed model at the loss consumers see (fixed when it was trained), dollars over the horizon
     lnR = np.log(ctx.current_R)
@@ -256,7 +277,7 @@ def _no_better(ctx: DecisionContext, chosen: Optimum) -> bool:
         return False
     current_R = ctx.current_R
     if current_R is None:
-        current_R = float(ctx.law.reducible_loss(*ctx.current, rho_D=ctx.rho_D))
+        current_R = float(ctx.law.reducible_loss(*ctx.current, **ctx.efficiencies))
     return chosen.R >= current_R * (1.0 - 1e-9)
 
 
@@ -281,7 +302,7 @@ def _damped(ctx: DecisionContext, residual: Demand, best: Optimum, mono: Optimum
         # affordable compute (FLOP) over the planned compute 6ND
         scale = min(1.0, ctx.max_spend * ctx.E / (6.0 * N * D))
         N *= scale
-    damped = evaluate(ctx.law, residual, ctx.E, N, D, T=ctx.T, c_D=ctx.c_D, rho_D=ctx.rho_D)
+    damped = evaluate(ctx.law, residual, ctx.E, N, D, T=ctx.T, c_D=ctx.c_D, **ctx.efficiencies)
     return damped if damped.profit > 0 else best
 
 
@@ -313,7 +334,7 @@ class ProfitOptimal(Strategy):
         price_adj = planning_price(firm)
         return DecisionContext(
             law=model.law, base=model.market_demand(price_per_period=price_adj, periods=horizon),
-            E=world.E, rho_D=world.rho_D, T=scn.consumers.tokens_per_adopter_per_period * horizon,
+            E=world.E, **world.efficiencies, T=scn.consumers.serving_tokens * horizon,
             c_D=scn.data.cost_per_token, D_bar=model.raw_data_cap(), closure=scn.scaling.closure,
             max_spend=firm.max_spend, rival_R=tuple(f.deployed.R for f in rivals),
             rival_price=tuple(f.price_adj if np.isfinite(f.price_adj) else f.strategy.price(f) for f in rivals),
@@ -334,7 +355,7 @@ class FixedGrowth(Strategy):
             spend = min(spend, firm.max_spend)
         if spend <= 0:
             return None
-        N, D = model.law.compute_optimal(spend * model.state.E, rho_D=model.state.rho_D)
+        N, D = model.law.compute_optimal(spend * model.state.E, **model.state.efficiencies)
         return _data_capped(model, float(N), float(D))
 
 
@@ -400,5 +421,5 @@ def _data_capped(model: MarketView, N: float, D: float) -> Plan:
     cap = model.raw_data_cap()
     if cap is not None and D > cap:
         D = cap
-        N = min(N, float(model.law.n_match(D, rho_D=model.state.rho_D)))
+        N = min(N, float(model.law.n_match(D, **model.state.efficiencies)))
     return Plan(N=N, D=D)

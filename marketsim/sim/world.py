@@ -1,4 +1,5 @@
-"""Exogenous drivers of the market: hardware E(t), data stock D_bar(t), data efficiency rho_D(t), M(t).
+"""Exogenous drivers of the market: hardware E(t), data stock D_bar(t), data efficiency rho_D(t),
+parameter efficiency rho_N(t), M(t).
 
 Every driver is a :class:`GrowthPath`: a value at ``meta.start_year`` that grows by a constant factor
 per year, optionally switching to another factor after a stall. Time ``t`` is in years since
@@ -12,13 +13,17 @@ Typical values (docs/calibration.md, sections as cited):
 - The effective stock of public human text is ~3e14 tokens (90% CI 1e14-1e15) in 2024 (section 5:
   VIL24); its own growth is slow, ~7% per year (VIL22).
 - Algorithmic efficiency: compute needed for fixed performance halves every ~8 months, about 2.8x per
-  year (section 4: HO24); the data-efficiency multiplier rho_D is one channel of that progress.
+  year (section 4: HO24); the data-efficiency multiplier rho_D and the parameter-efficiency
+  multiplier rho_N are its two channels (docs/theory.md §3: only their product moves the
+  compute-optimal frontier; the scenario splits the progress between ``data.efficiency_growth_per_year``
+  and ``scaling.parameter_efficiency_growth_per_year``).
 
 No Mesa here: the model asks ``World.at(t)`` once per period.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 import numpy as np
 from numpy.typing import ArrayLike
@@ -88,6 +93,9 @@ class WorldState:
         data_stock: usable data stock D_bar, effective tokens.
         rho_D: data-efficiency multiplier (dimensionless; 1 at the calibration baseline).
         population: market size M, people.
+        awareness: share of the population that can adopt (0 to 1; the diffusion curve of
+            ``consumers.awareness_midpoint_year``; 1 without one).
+        rho_N: parameter-efficiency multiplier (dimensionless; 1 at the calibration baseline).
     """
 
     t: float
@@ -96,11 +104,20 @@ class WorldState:
     data_stock: float
     rho_D: float
     population: float
+    awareness: float = 1.0
+    rho_N: float = 1.0
+
+    @property
+    def efficiencies(self) -> dict[str, float]:
+        """``{"rho_N": ..., "rho_D": ...}`` (dimensionless): the efficiency keywords of the scaling law
+        (``reducible_loss``, ``n_match``, ``compute_optimal``) and of the optimizer, so that every model
+        the simulation trains or plans is valued at today's rho_N and rho_D."""
+        return {"rho_N": self.rho_N, "rho_D": self.rho_D}
 
 
 @dataclass(frozen=True)
 class World:
-    """The four exogenous growth paths, anchored at ``start_year``.
+    """The five exogenous growth paths, anchored at ``start_year``.
 
     Attributes:
         hardware: E(t), FLOP per dollar.
@@ -108,6 +125,9 @@ class World:
         data_efficiency: rho_D(t), dimensionless.
         population: M(t), people.
         start_year: calendar year of t = 0.
+        awareness: share of the population that can adopt by calendar year (a logistic diffusion
+            curve, :meth:`marketsim.config.schema.Consumers.awareness`); None: everyone, always.
+        parameter_efficiency: rho_N(t), dimensionless (default: 1, constant).
     """
 
     hardware: GrowthPath
@@ -115,9 +135,11 @@ class World:
     data_efficiency: GrowthPath
     population: GrowthPath
     start_year: int
+    awareness: Callable[[float], float] | None = None
+    parameter_efficiency: GrowthPath = GrowthPath(1.0, 1.0)
 
     def __post_init__(self) -> None:
-        for name in ("hardware", "data_stock", "data_efficiency", "population"):
+        for name in ("hardware", "data_stock", "data_efficiency", "population", "parameter_efficiency"):
             path = getattr(self, name)
             if not isinstance(path, GrowthPath):
                 raise ValueError(f"World.{name} = {path!r}: must be a GrowthPath")
@@ -126,7 +148,7 @@ class World:
 
     def at(self, t: float) -> WorldState:
         """The world t years after ``start_year`` (E in FLOP per dollar, data stock in tokens,
-        rho_D dimensionless, population in people)."""
+        rho_D and rho_N dimensionless, population in people)."""
         t = float(t)
         return WorldState(
             t=t,
@@ -135,6 +157,8 @@ class World:
             data_stock=self.data_stock.value(t),
             rho_D=self.data_efficiency.value(t),
             population=self.population.value(t),
+            awareness=1.0 if self.awareness is None else float(self.awareness(self.start_year + t)),
+            rho_N=self.parameter_efficiency.value(t),
         )
 
     @classmethod
@@ -151,4 +175,7 @@ class World:
             data_efficiency=GrowthPath(data.efficiency, data.efficiency_growth_per_year),
             population=GrowthPath(cons.population, cons.population_growth_per_year),
             start_year=start_year,
+            awareness=None if cons.awareness_midpoint_year is None else cons.awareness,
+            parameter_efficiency=GrowthPath(scn.scaling.parameter_efficiency,
+                                            scn.scaling.parameter_efficiency_growth_per_year),
         )

@@ -45,7 +45,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 PACKAGE = "marketsim"
 
-DEFAULT_TESTS = "tests/test_pricing.py tests/test_competition_mechanics.py tests/test_model.py"
+DEFAULT_TESTS = "tests/test_pricing.py tests/test_competition_mechanics.py tests/test_model.py tests/test_awareness.py"
 """Fast selection that kills every mutation below (test_competition_mechanics.py runs first, so with
 ``-x`` a killed mutation usually stops within seconds)."""
 
@@ -85,8 +85,8 @@ MUTATIONS: tuple[Mutation, ...] = (
         "retraining cycles of all firms aligned; test_first_retraining_is_staggered_by_firm_order"),
     Mutation(
         "no_switching_cost", "marketsim/sim/model.py",
-        "cons.switching_cost)",
-        "0.0)",
+        "cons.switching_cost, aware_count(",
+        "0.0, aware_count(",
         "consumers choose as if switching were free; "
         "test_switching_cost_sets_the_churn_between_two_labs_as_the_logit_predicts"),
     Mutation(
@@ -107,22 +107,40 @@ MUTATIONS: tuple[Mutation, ...] = (
         "logit lambda of the best response replaced by 1.0; test_logit_lambda_enters_the_best_response"),
     Mutation(
         "price_br_no_own_price", "marketsim/economics/pricing.py",
-        "            p[k] = price\n",
-        "            p[k] = 0.0\n",
+        "            u_k = u_k0 - ps * price\n",
+        "            u_k = u_k0 - ps * 0.0\n",
         "a firm's price best response ignores its own price in its demand (shares at price 0); "
         "test_stage_game_reproduces_the_closed_form_symmetric_markup (tests/test_pricing.py)"),
     Mutation(
         "price_br_no_rival_prices", "marketsim/economics/pricing.py",
-        "        p = np.array(p_adj, dtype=float)\n        c = float(self.cost_adj[k])",
-        "        p = np.zeros(len(self.R))\n        c = float(self.cost_adj[k])",
+        "        u = (-np.log(self.R) - ps * p).tolist()",
+        "        u = (-np.log(self.R) - ps * 0.0 * p).tolist()",
         "a firm's price best response sees every rival at price 0; "
         "test_stage_game_reproduces_the_closed_form_symmetric_markup[2] (tests/test_pricing.py)"),
     Mutation(
         "price_br_lambda_one", "marketsim/economics/pricing.py",
-        "return float(lam / ps * np.dot(m, s)",
-        "return float(1.0 / ps * np.dot(m, s)",
+        "return lam / ps * sold - (price - c) * spread",
+        "return 1.0 / ps * sold - (price - c) * spread",
         "logit lambda of the price best response's first-order condition replaced by 1.0; "
         "test_stage_game_reproduces_the_closed_form_symmetric_markup (tests/test_pricing.py)"),
+    Mutation(
+        "awareness_not_planned", "marketsim/sim/model.py",
+        "M=self.state.population * self.state.awareness",
+        "M=self.state.population",
+        "firms plan for the whole population although only the aware can adopt; "
+        "test_firms_plan_for_the_aware_market_only (tests/test_awareness.py)"),
+    Mutation(
+        "everyone_aware", "marketsim/sim/model.py",
+        "aware_count(self.state.awareness, cons.count))",
+        "None)",
+        "every simulated consumer can adopt whatever the diffusion curve; "
+        "test_awareness_follows_the_logistic_and_bounds_adoption (tests/test_awareness.py)"),
+    Mutation(
+        "dense_serving", "marketsim/config/schema.py",
+        "return self.tokens_per_adopter_per_period * self.active_parameter_fraction",
+        "return self.tokens_per_adopter_per_period",
+        "serving counts every parameter of a mixture-of-experts model; "
+        "test_serving_counts_active_parameters_only (tests/test_awareness.py)"),
 )
 
 _GUARD_MODULE = "_mutation_guard"

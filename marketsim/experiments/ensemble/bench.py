@@ -5,12 +5,13 @@
   speed-up, and the minutes a 2 x 500 ensemble would take at the 2-worker rate.
 - ``memory``: peak Python memory (tracemalloc) of the driver computing an ensemble's tables from N
   per-run files (copies of real runs), for several N: it stays flat because the tables are streamed.
-- ``profile``: cProfile of one baseline run: the share of run time in the optimizer, in consumer
-  choice and in pricing.
+- ``profile``: cProfile of one baseline run (after a warm-up run, BLAS on one thread as in the
+  workers): the share of run time in the optimizer, in consumer choice and in pricing.
 """
 
 from __future__ import annotations
 
+import contextlib
 import cProfile
 import pstats
 import shutil
@@ -97,22 +98,37 @@ def _category_seconds(stats: pstats.Stats, suffixes: Sequence[str]) -> float:
     return total
 
 
+def _one_blas_thread() -> contextlib.AbstractContextManager:
+    """BLAS limited to one thread, as in the ensemble's dask workers (their nannies set
+    OPENBLAS_NUM_THREADS=1): on a busy machine a multi-threaded BLAS makes each L-BFGS-B step of
+    the optimizer many times slower, which a profile in this process would otherwise show."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # not a marketsim dependency; then the profile runs with the BLAS as it is
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def bench_profile(scenario: str = "baseline") -> dict[str, float]:
-    """cProfile one run: seconds in total and the shares of optimizer, consumers and pricing."""
+    """cProfile one run after a warm-up run (imports), BLAS on one thread as in the workers: seconds
+    in total and the shares of optimizer, consumers and pricing."""
     from marketsim.config import load
     from marketsim.experiments.run import run_scenario
 
-    loaded = load(scenario)
-    profiler = cProfile.Profile()
-    start = time.perf_counter()
-    profiler.enable()
-    run_scenario(loaded)
-    profiler.disable()
-    seconds = time.perf_counter() - start
+    with _one_blas_thread():
+        run_scenario(load(scenario))
+        loaded = load(scenario)
+        profiler = cProfile.Profile()
+        start = time.perf_counter()
+        profiler.enable()
+        run_scenario(loaded)
+        profiler.disable()
+        seconds = time.perf_counter() - start
     stats = pstats.Stats(profiler)
     total = max(sum(v[2] for v in stats.stats.values()), 1e-12)  # type: ignore[attr-defined]
     shares = {
-        "optimizer": _category_seconds(stats, ["economics/optimizer.py", "economics/problem.py"]),
+        "optimizer": _category_seconds(stats, ["economics/optimizer.py", "economics/problem.py",
+                                               "economics/objective.py"]),
         "consumers": _category_seconds(stats, ["sim/consumers.py", "sim/choice.py"]),
         "pricing": _category_seconds(stats, ["sim/pricing.py", "economics/pricing.py"]),
     }

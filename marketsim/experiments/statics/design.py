@@ -96,7 +96,7 @@ def _capped(problem: StandaloneProblem, E: float, D_bar: float) -> bool:
     """Whether the stand-alone optimum at E (FLOP per dollar) with a raw stock of D_bar tokens trains
     at the stock with N at N_match(D_bar) (the cap of docs/theory.md §4)."""
     opt = problem.optimize(E=E, D_bar=D_bar)
-    N_match = float(problem.law.n_match(D_bar, rho_D=problem.rho_D))
+    N_match = float(problem.law.n_match(D_bar, rho_N=problem.rho_N, rho_D=problem.rho_D))
     return opt.trains and opt.D >= D_bar * (1 - 1e-4) and opt.N >= N_match * (1 - 1e-4)
 
 

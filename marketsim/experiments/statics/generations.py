@@ -57,7 +57,8 @@ def generation_table(firms: pd.DataFrame, model: pd.DataFrame, law: ScalingLaw) 
 
     Args:
         firms: firms.csv (step, firm, N, D, training_cost[, regime]).
-        model: model.csv (step, year, E, data_stock, rho_D).
+        model: model.csv (step, year, E, data_stock, rho_D[, rho_N]; rho_N = 1 when absent, as in
+            run folders written before it was a column).
         law: the scaling law (for N_match).
 
     Units: E FLOP per dollar; D_bar, D raw tokens; spend dollars; compute FLOP; year calendar.
@@ -76,7 +77,8 @@ def generation_table(firms: pd.DataFrame, model: pd.DataFrame, law: ScalingLaw) 
             step = int(table.at[i, "step"])
             rho_D = float(world.at[step, "rho_D"])
             D_bar = float(world.at[step, "data_stock"]) / rho_D
-            N_match = float(law.n_match(D[j], rho_D=rho_D))
+            rho_N = float(world.at[step, "rho_N"]) if "rho_N" in world.columns else 1.0
+            N_match = float(law.n_match(D[j], rho_N=rho_N, rho_D=rho_D))
             regime, binding = _reported(table, int(i))
             if regime is None:
                 regime = classify_regime(N[j], D[j], D_bar, N_match)

@@ -141,7 +141,7 @@ def predict(problem: StandaloneProblem, design: Design, databound: DataBoundSett
                         rho_step=float(np.log(max(design.rho_factors))),
                         databound_E_grid=E * databound.E_multiplier, databound_D_bar=stock,
                         databound_Dbar_grid=stock * np.asarray(design.Dbar_factors),
-                        databound_E=problem.E * databound.E_multiplier, rho_D=problem.rho_D)
+                        databound_E=problem.E * databound.E_multiplier, rho_D=problem.rho_D, rho_N=problem.rho_N)
 
 
 def measure_statics(path: str | Path, *, design: Design | None = None, overrides: Sequence[str] = (),

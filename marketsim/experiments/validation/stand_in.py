@@ -64,7 +64,7 @@ class _Market:
     def qualifying_people(self, R: float) -> float:
         """People whose threshold admits a model of reducible loss R (tau >= R), from the sample."""
         n = self.sorted_taus.size - np.searchsorted(self.sorted_taus, R, side="left")
-        return float(n) * self.state.population / self.scenario.consumers.count if n else 0.0
+        return float(n) * self.state.population * self.state.awareness / self.scenario.consumers.count if n else 0.0
 
     def advance(self) -> None:
         """The next period's world (MarketModel._advance_world)."""
@@ -73,7 +73,7 @@ class _Market:
 
     def market_demand(self, price_per_period: float, periods: int) -> Demand:
         """The whole market now, revenue per adopter over ``periods`` periods (MarketModel.market_demand)."""
-        return self.thresholds.demand(M=self.state.population, price=price_per_period * periods,
+        return self.thresholds.demand(M=self.state.population * self.state.awareness, price=price_per_period * periods,
                                       kappa=self.scenario.consumers.value_exponent)
 
     def raw_data_cap(self) -> float:
@@ -126,7 +126,7 @@ class _Firm:
         cost = float(training_cost(plan.N, plan.D, model.state.E))
         if cost > self.max_spend * (1 + 1e-9):  # FirmAgent's rounding slack on the credit line
             return 0.0
-        R = float(model.law.reducible_loss(plan.N, plan.D, rho_D=model.state.rho_D))
+        R = float(model.law.reducible_loss(plan.N, plan.D, **model.state.efficiencies))
         lag = 0 if self.deployed is None and model.steps <= 1 else self.config.training_lag_periods
         self.pending = TrainedModel(N=plan.N, D=plan.D, R=R, loss=model.law.E0 + R, release_step=model.steps + lag)
         self.last_start = model.steps  # a single firm has no stagger
@@ -151,7 +151,7 @@ class _Firm:
         revenue = serving = 0.0
         if self.deployed is not None and adopters > 0:
             revenue = adopters * self.price
-            serving = float(serving_cost(self.deployed.N, self.model.scenario.consumers.tokens_per_adopter_per_period,
+            serving = float(serving_cost(self.deployed.N, self.model.scenario.consumers.serving_tokens,
                                          self.model.state.E, adopters=adopters))
         fixed = self.config.fixed_cost_per_period
         self.last_operating_profit = revenue - serving - fixed
