@@ -114,8 +114,8 @@ def test_set_at_sets_nested_values_and_creates_missing_tables() -> None:
 
 
 @pytest.mark.parametrize(("parts", "reason"), [
-    (["meta", "sed"], "meta.sed: unknown key (allowed: name, description, seed, start_year, years, periods_per_year)"),
-    (["metaa"], "metaa: unknown key (allowed: meta, scaling, hardware, data, consumers, market, firms, uncertain)"),
+    (["meta", "sed"], "meta.sed: unknown key (allowed: name, description, seed, start_year, years, periods_per_year); did you mean seed?"),
+    (["metaa"], "metaa: unknown key (allowed: meta, scaling, hardware, data, consumers, market, firms, uncertain); did you mean meta?"),
     (["firms", 2, "price"], "firms[2]: no such entry (firms has 2 entries)"),
     (["firms", "first"], "firms.first: no such entry (firms has 2 entries)"),
     (["meta", "name", "x"], "meta.name.x: meta.name is a single value and has no keys"),

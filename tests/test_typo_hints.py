@@ -51,3 +51,11 @@ def test_the_cli_prints_the_hint_without_a_traceback(tmp_path):
     assert result.exit_code == 2
     assert "typo.toml: extend: unknown key" in result.output and "did you mean extends?" in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_typo_in_a_set_override_is_hinted_too(tmp_path):
+    result = invoke("run", "baseline", "--set", "hardware.growth_per_yr=1.2", "--out", "out", cwd=tmp_path)
+    assert result.exit_code == 2
+    assert "hardware.growth_per_yr: unknown key (allowed: flop_per_dollar, growth_per_year," in result.output
+    assert result.output.rstrip().endswith("did you mean growth_per_year?")
+    assert not (tmp_path / "out").exists() and "Traceback" not in result.output

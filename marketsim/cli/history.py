@@ -49,6 +49,9 @@ def report_command(
     out: Path = typer.Option(Path("docs/validation.md"), "--out", "-o", help="Markdown file to write."),
     figures: Path | None = typer.Option(None, "--figures", help="Folder for the figures (default: <out folder>/validation)."),
     seed: int | None = typer.Option(None, "--seed", min=0, help="Seed of the historical runs (default: the scenario's)."),
+    calibration: Path | None = typer.Option(None, "--calibration", help="A `marketsim calibrate` --out folder: add "
+                                            "the backtest against the record and the 2024-2025 forecast (section 5).",
+                                            show_default=False),
 ) -> None:
     """Regenerate a report with its tables and figures (validation: docs/validation.md, a few minutes)."""
     if kind != "validation":
@@ -57,7 +60,8 @@ def report_command(
 
     with research_errors():
         written = write_validation_report(out, figures if figures is not None else out.parent / "validation",
-                                          seed=seed, log=lambda message: typer.echo(f"... {message}", err=True))
+                                          seed=seed, log=lambda message: typer.echo(f"... {message}", err=True),
+                                          calibration=calibration)
     for path in written:
         typer.echo(str(path))
 

@@ -7,6 +7,7 @@ share one reading of annotations and constraints.
 
 from __future__ import annotations
 
+import difflib
 import json
 import types
 import typing
@@ -72,6 +73,18 @@ def model_fields(annotation: Any) -> dict[str, Any] | None:
 def allowed_keys(model: type[BaseModel]) -> str:
     """The model's keys, comma-separated, in declaration order."""
     return ", ".join(model.model_fields)
+
+
+def close_key(key: Any, candidates: Sequence[str]) -> str | None:
+    """The candidate ``key`` looks like a typo of (:func:`difflib.get_close_matches`, cutoff 0.6), or None."""
+    matches = difflib.get_close_matches(str(key), list(candidates), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
+def did_you_mean(key: Any, candidates: Sequence[str]) -> str:
+    """``"; did you mean X?"`` when ``key`` looks like a typo of a candidate, else ``""``."""
+    match = close_key(key, candidates)
+    return f"; did you mean {match}?" if match else ""
 
 
 def node_at(root: type[BaseModel], loc: Sequence[str | int]) -> tuple[Any, list[Any]] | None:

@@ -47,7 +47,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from marketsim.config.describe import allowed_keys, annotation_members, is_model, model_fields, strip_optional
+from marketsim.config.describe import (allowed_keys, annotation_members, did_you_mean, is_model, model_fields,
+                                       strip_optional)
 
 __all__ = [
     "GridValue",
@@ -187,7 +188,7 @@ def set_at(data: dict[str, Any], parts: Sequence[str | int], value: Any, root: t
             annotation = typing.get_args(inner)[0]
         elif is_model(inner):
             if not isinstance(part, str) or part not in inner.model_fields:
-                return f"{format_key(here)}: unknown key (allowed: {allowed_keys(inner)})"
+                return f"{format_key(here)}: unknown key (allowed: {allowed_keys(inner)}){did_you_mean(part, list(inner.model_fields))}"
             annotation = inner.model_fields[part].annotation
             if not isinstance(node, dict):
                 return f"{format_key(parts[:depth])}: is not a table in the file, cannot set {part}"

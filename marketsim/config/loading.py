@@ -26,8 +26,8 @@ from pydantic import ValidationError
 
 from marketsim.config.inheritance import EXTENDS, resolve_extends
 from marketsim.config.keypaths import KeyPathError, format_key, parse_assignment, parse_key, set_at
-from marketsim.config.problems import (TOO_DEEP, Problem, ScenarioError, close_key, format_value,
-                                       problems_from_validation)
+from marketsim.config.describe import close_key
+from marketsim.config.problems import TOO_DEEP, Problem, ScenarioError, format_value, problems_from_validation
 from marketsim.config.schema import Scenario
 
 

@@ -6,7 +6,6 @@ allowed, e.g. ``scenarios/bad.toml: consumers.count = 0: must be an integer >= 1
 
 from __future__ import annotations
 
-import difflib
 import json
 import sys
 from collections.abc import Iterator, Mapping, Sequence
@@ -16,7 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from marketsim.config.describe import describe, is_model, node_at, strip_optional
+from marketsim.config.describe import describe, did_you_mean, is_model, node_at, strip_optional
 from marketsim.config.keypaths import format_key
 
 __all__ = [
@@ -25,7 +24,6 @@ __all__ = [
     "Problem",
     "ScenarioError",
     "exit_on_scenario_error",
-    "close_key",
     "format_value",
     "problems_from_validation",
     "unknown_key",
@@ -108,17 +106,10 @@ class CrossFieldError(ValueError):
         super().__init__("; ".join(problem.render() for problem in problems))
 
 
-def close_key(key: Any, candidates: Sequence[str]) -> str | None:
-    """The candidate ``key`` looks like a typo of (:func:`difflib.get_close_matches`, cutoff 0.6), or None."""
-    matches = difflib.get_close_matches(str(key), list(candidates), n=1, cutoff=0.6)
-    return matches[0] if matches else None
-
-
 def unknown_key(path: str, key: Any, allowed: Sequence[str], also: Sequence[str] = ()) -> Problem:
     """``path: unknown key (allowed: a, b, c); did you mean b?``: the hint when ``key`` looks like a
     typo of an allowed key or of one of ``also`` (keys allowed but not listed, e.g. ``extends``)."""
-    match = close_key(key, [*allowed, *also])
-    return Problem(path, f"unknown key (allowed: {', '.join(allowed)})" + (f"; did you mean {match}?" if match else ""))
+    return Problem(path, f"unknown key (allowed: {', '.join(allowed)})" + did_you_mean(key, [*allowed, *also]))
 
 
 def _problem_from_error(root: type[BaseModel], error: Mapping[str, Any],

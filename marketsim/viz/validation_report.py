@@ -24,6 +24,7 @@ from marketsim.experiments.validation import (REPORT_KAPPAS, calibration_targets
                                               ValidationResults, format_interval, format_value, scenario_value,
                                               validation_results)
 from marketsim.sim.world import World
+from marketsim.viz.backtest_report import backtest_section, load_calibration
 from marketsim.viz.validation_figures import plot_history_adoption, plot_history_costs, plot_kappa_sweep, plot_trends
 
 __all__ = ["REPORT_FIGURES", "GENERATED_MARKER", "write_validation_report", "history_table_markdown",
@@ -237,21 +238,26 @@ def _check_overwrite(markdown_path: Path, figures: Sequence[Path]) -> None:
 def write_validation_report(markdown_path: Path | str, figure_dir: Path | str, *,
                             kappas: Sequence[float] = REPORT_KAPPAS, seed: int | None = None,
                             log: Callable[[str], None] | None = None,
-                            results: ValidationResults | None = None) -> list[Path]:
+                            results: ValidationResults | None = None,
+                            calibration: Path | str | None = None) -> list[Path]:
     """Regenerate docs/validation.md and its figures; returns the paths written.
 
     Computes everything from scratch with :func:`validation_results` (``kappas``, ``seed``, ``log``),
     or writes the given ``results`` (then those three are not used). Existing files are replaced
     only if they are this writer's own output (checked before computing anything); nothing is deleted.
+    ``calibration``: a ``marketsim calibrate`` folder; adds section 5, the backtest and the 2024-2025
+    forecast (:mod:`marketsim.viz.backtest_report`), read before anything is computed.
 
     Raises:
         OutputExistsError: a path to write holds a file this writer did not generate.
+        NotACalibrationError: ``calibration`` is not a calibration folder.
     """
     import marketsim
 
     markdown_path, figure_dir = Path(markdown_path), Path(figure_dir)
     figures = [figure_dir / name for name in REPORT_FIGURES]
     _check_overwrite(markdown_path, figures)
+    backtest = backtest_section(load_calibration(calibration)) + [""] if calibration is not None else []
     figure_dir.mkdir(parents=True, exist_ok=True)
     rel = Path(figure_dir.resolve().relative_to(markdown_path.resolve().parent)).as_posix() \
         if figure_dir.resolve().is_relative_to(markdown_path.resolve().parent) else str(figure_dir)
@@ -262,7 +268,8 @@ def write_validation_report(markdown_path: Path | str, figure_dir: Path | str, *
     plot_kappa_sweep(r.sweep, figures[2])
     plot_trends(r.trends, figures[3])
 
-    text = _report_markdown(r.history, r.sweep, r.checks, r.trends, r.trends_data_only, rel, marketsim.__version__)
+    text = _report_markdown(r.history, r.sweep, r.checks, r.trends, r.trends_data_only, rel, marketsim.__version__,
+                            backtest)
     atomic_write(markdown_path, lambda tmp: tmp.write_text(text, encoding="utf-8"))  # never half-written
     return [markdown_path, *figures]
 
@@ -279,7 +286,7 @@ def _sweep_table(sweep: pd.DataFrame) -> str:
 
 
 def _report_markdown(report: HistoryReport, sweep: pd.DataFrame, checks: list[CostCheck], neutral: TrendTable,
-                     data_only: TrendTable, rel: str, version: str) -> str:
+                     data_only: TrendTable, rel: str, version: str, backtest: Sequence[str] = ()) -> str:
     s = report.scenario
     g = report.row("spend_growth")
     inside_kappas = sweep.loc[sweep["spend_growth_inside"].astype(bool), "kappa"].tolist()
@@ -394,6 +401,7 @@ def _report_markdown(report: HistoryReport, sweep: pd.DataFrame, checks: list[Co
         "",
         *[f"- {line}" for line in _match_statements(report, checks, neutral)],
         "",
+        *backtest,
         "## Closing note",
         "",
         _closing_note(report, sweep, neutral),

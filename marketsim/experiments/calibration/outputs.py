@@ -15,6 +15,9 @@ Files in the calibration folder (each written atomically, CSV format of :func:`~
   verdict: "matched", "missed", or "undefined" when fewer than half the draws measure it),
   ``record_in_predictive`` = record value inside the predictive 90% band.
 - ``generations.csv``: per generation t: epsilon, accepted particles, model runs, seconds.
+- ``forecast.csv``: from the same predictive draws, the simulated frontier's compute, amortised cost,
+  parameters and tokens per parameter of models published in 2024 and 2025 (median, 5%, 95%; the
+  selection rule of :mod:`.forecast`, the one the report applies to the record's years).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from marketsim.experiments.calibration.forecast import PredictiveDraw, forecast_table
 from marketsim.experiments.calibration.model import Simulator
 from marketsim.experiments.files import atomic_write, write_table
 
@@ -131,11 +135,12 @@ def write_outputs(out: Path, history: Any, simulator: Simulator, draws: int, map
     """
     posterior = posterior_table(history, simulator)
     items = _draws(posterior, simulator, draws)
-    statistics = mapper(simulator.predictive, items) if mapper is not None else [simulator.predictive(i) for i in items]
-    predictive = predictive_table(list(statistics), simulator)
+    draw = PredictiveDraw(simulator)  # every target's statistic and the forecast values of one draw
+    statistics = list(mapper(draw, items) if mapper is not None else [draw(i) for i in items])
+    predictive = predictive_table(statistics, simulator)
     tables = {"posterior.csv": posterior, "posterior_summary.csv": posterior_summary(posterior, simulator),
               "predictive.csv": predictive, "targets_matched.csv": matched_table(predictive, simulator),
-              "generations.csv": generations_table(history)}
+              "generations.csv": generations_table(history), "forecast.csv": forecast_table(statistics)}
     for name, table in tables.items():
         atomic_write(out / name, lambda tmp, table=table: write_table(table, tmp))
     return tables
