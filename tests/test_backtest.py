@@ -17,35 +17,21 @@ import pytest
 from typer.testing import CliRunner
 
 from marketsim.cli import app
-from marketsim.economics.trends import TrendInputs, trend_table
 from marketsim.experiments.batch.source import read_scenario
 from marketsim.experiments.calibration import calibrate, simulated_models
 from marketsim.experiments.calibration.forecast import (FORECAST_QUANTITIES, FORECAST_YEARS, RULE, forecast_key,
                                                         forecast_statistics, forecast_table, year_levels)
-from marketsim.experiments.validation import (CALIBRATION_TARGETS, ValidationResults, cost_checks, kappa_sweep_row,
-                                              scenario_value, validate_history)
+from marketsim.experiments.validation import (ValidationResults)
 from marketsim.experiments.validation.frontier import load_record
 from marketsim.experiments.validation.targets import load_targets
 from marketsim.viz.backtest_report import NotACalibrationError, load_calibration, missing_mechanism
 from marketsim.viz.validation_report import write_validation_report
 
+from _history import small_calibration_toml, small_validation_results
+
 runner = CliRunner()
 
-#: The small one-lab world of tests/test_calibrate.py (a run takes ~0.03 s) with a prior on two demand keys.
-SMALL = """
-extends = "historical"
-[meta]
-name = "backtest"
-[consumers]
-count = 500
-[[firms]]
-name = "Frontier"
-strategy = "fixed_growth"
-credit_limit = -1e15
-[uncertain]
-"consumers.median_threshold" = { dist = "lognormal", median = 0.033, p5 = 0.02, p95 = 0.055, source = "test" }
-"consumers.sigma" = { dist = "lognormal", median = 0.47, p5 = 0.3, p95 = 0.75, source = "test" }
-"""
+SMALL = small_calibration_toml("backtest")
 
 
 def _models() -> pd.DataFrame:
@@ -127,14 +113,8 @@ def calibration(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def small_results() -> ValidationResults:
-    """The historical run, a one-row kappa sweep, a one-case trend check (as tests/test_validation_report.py)."""
-    history = validate_history()
-    s = history.scenario
-    sweep = pd.DataFrame([kappa_sweep_row(s.consumers.value_exponent,
-                                          {key: scenario_value(s, key) for key in CALIBRATION_TARGETS}, history)])
-    small = dict(variants=["default"], regimes=("compute-bound",), efficiencies=("continuing",))
-    return ValidationResults(history=history, sweep=sweep, checks=cost_checks(), trends=trend_table(**small),
-                             trends_data_only=trend_table(inputs=TrendInputs(rho_D_share=1.0), **small))
+    """The historical run, a one-row kappa sweep, a one-case trend check (tests/_history.py)."""
+    return small_validation_results()
 
 
 def test_calibrate_writes_the_forecast(calibration: Path) -> None:

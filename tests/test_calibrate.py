@@ -22,21 +22,9 @@ from marketsim.experiments.validation.targets import TargetRow, load_targets
 from marketsim.viz.calibration_figures import write_calibration_figure
 from tests._cli import invoke
 
-#: A one-lab 2016-2025 world with a cheap firm rule (a run takes ~0.03 s) and a prior on two demand keys.
-SMALL = """
-extends = "historical"
-[meta]
-name = "recovery"
-[consumers]
-count = 500
-[[firms]]
-name = "Frontier"
-strategy = "fixed_growth"
-credit_limit = -1e15
-[uncertain]
-"consumers.median_threshold" = { dist = "lognormal", median = 0.033, p5 = 0.02, p95 = 0.055, source = "test" }
-"consumers.sigma" = { dist = "lognormal", median = 0.47, p5 = 0.3, p95 = 0.75, source = "test" }
-"""
+from _history import small_calibration_toml
+
+SMALL = small_calibration_toml("recovery")
 TRUTH = {"consumers.median_threshold": 0.028, "consumers.sigma": 0.56}
 
 

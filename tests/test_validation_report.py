@@ -7,17 +7,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from marketsim.cli import app
-from marketsim.economics.trends import TrendInputs, trend_table
 from marketsim.experiments.outputs import OutputExistsError
-from marketsim.experiments.validation import (CALIBRATION_TARGETS, RECORD, ValidationResults, cost_checks,
-                                              format_interval, format_value, kappa_sweep_row, scenario_value,
-                                              validate_history)
+from marketsim.experiments.validation import (RECORD, ValidationResults, format_interval, format_value)
 from marketsim.viz.validation_report import GENERATED_MARKER, REPORT_FIGURES, write_validation_report
+
+from _history import small_validation_results
 
 runner = CliRunner()
 
@@ -70,13 +68,7 @@ def test_report_refuses_a_figure_path_holding_something_else(tmp_path: Path, kin
 @pytest.fixture(scope="module")
 def small_results() -> ValidationResults:
     """The historical run, a one-row kappa sweep at the scenario's tuned values, a one-case trend check."""
-    history = validate_history()
-    s = history.scenario
-    sweep = pd.DataFrame([kappa_sweep_row(s.consumers.value_exponent,
-                                          {key: scenario_value(s, key) for key in CALIBRATION_TARGETS}, history)])
-    small = dict(variants=["default"], regimes=("compute-bound",), efficiencies=("continuing",))
-    return ValidationResults(history=history, sweep=sweep, checks=cost_checks(), trends=trend_table(**small),
-                             trends_data_only=trend_table(inputs=TrendInputs(rho_D_share=1.0), **small))
+    return small_validation_results()
 
 
 @pytest.mark.slow  # draws the four figures twice (~10 s on a loaded machine)
