@@ -46,6 +46,7 @@ import pandas as pd
 
 from marketsim.experiments.condition import ConditionError, evaluate_condition
 from marketsim.experiments.ensemble.layout import DRAWS, OUTCOMES, PAIRED
+from marketsim.experiments.files import read_required_table
 
 __all__ = ["DEFAULT_MIN_COVERAGE", "NOT_INPUTS", "BoxLimit", "Discovery", "DiscoveryError", "Ensemble", "choose_box",
            "check_rule", "choose_scenario", "discover", "format_limit", "load_ensemble", "runs_table"]
@@ -88,15 +89,8 @@ class Ensemble:
 
 
 def _read(folder: Path, name: str, required: Sequence[str]) -> pd.DataFrame:
-    path = folder / name
-    try:
-        table = pd.read_csv(path)
-    except (OSError, ValueError) as err:
-        raise DiscoveryError(f"{path}: cannot be read as a table ({err})") from None
-    missing = [c for c in required if c not in table.columns]
-    if missing:
-        raise DiscoveryError(f"{path}: column(s) {', '.join(missing)} missing; it has {', '.join(table.columns)}")
-    return table
+    return read_required_table(folder / name, required, DiscoveryError,
+                               lambda table: f"it has {', '.join(table.columns)}")
 
 
 def load_ensemble(folder: Path | str) -> Ensemble:

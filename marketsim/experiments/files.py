@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import IO, Any
 
@@ -85,3 +85,21 @@ def write_table(df: pd.DataFrame, path: Path | IO[str]) -> None:
     df.replace([np.inf, -np.inf], np.nan).to_csv(
         path, index=False, float_format=FLOAT_FORMAT, lineterminator="\n", na_rep=""
     )
+
+
+def read_required_table(path: Path, required: Sequence[str], error: type[Exception],
+                        when_missing: Callable[[pd.DataFrame], str]) -> pd.DataFrame:
+    """The CSV table at ``path``, with every column of ``required``.
+
+    Raises:
+        error: ``"<path>: cannot be read as a table (<reason>)"``, or ``"<path>: column(s) a, b missing;
+            <when_missing(table)>"`` (the caller's advice, e.g. the columns it has).
+    """
+    try:
+        table = pd.read_csv(path)
+    except (OSError, ValueError) as err:
+        raise error(f"{path}: cannot be read as a table ({err})") from None
+    missing = [c for c in required if c not in table.columns]
+    if missing:
+        raise error(f"{path}: column(s) {', '.join(missing)} missing; {when_missing(table)}")
+    return table

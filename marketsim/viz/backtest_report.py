@@ -23,6 +23,7 @@ from typing import Final
 import pandas as pd
 
 from marketsim.experiments.calibration.forecast import FORECAST_QUANTITIES, RULE, year_levels
+from marketsim.experiments.files import read_required_table
 from marketsim.experiments.validation.frontier import load_record
 from marketsim.experiments.validation.targets import TargetRow, load_targets
 from marketsim.viz.numbers import human_number
@@ -85,15 +86,8 @@ def load_calibration(folder: Path | str) -> CalibrationTables:
         path = folder / name
         if not path.is_file():
             raise NotACalibrationError(f"{folder}: not a calibration folder ({name} is missing); {hint}")
-        try:
-            table = pd.read_csv(path)
-        except (OSError, ValueError) as err:
-            raise NotACalibrationError(f"{path}: cannot be read as a table: {err}") from None
-        missing = [c for c in columns if c not in table.columns]
-        if missing:
-            raise NotACalibrationError(f"{path}: column(s) {', '.join(missing)} missing; not a calibration "
-                                       f"table; {hint}")
-        tables[name] = table
+        tables[name] = read_required_table(path, columns, NotACalibrationError,
+                                           lambda _table: f"not a calibration table; {hint}")
     return CalibrationTables(folder, tables, manifest)
 
 
