@@ -283,6 +283,12 @@ class Firm(_Section):
             0 to 100; 0 = no outside equity; docs/theory.md "Money").
         payout_reserve_periods: periods of fixed cost plus expected training cost per period the firm
             keeps as cash; it pays out the rest (periods, 0 to 10000; docs/theory.md "Money").
+        research_budget: profit_optimal: dollars per year of training compute the lab spends on frontier
+            research runs whatever its current revenue, at meta.start_year (or at entry_year for a lab
+            entering later); funded by investors or a parent company and booked as ``raised``
+            (0 to 1e15; 0 = no research era; docs/theory.md "Research budgets").
+        research_budget_growth_per_year: profit_optimal: factor per year by which the research budget
+            grows (0.01 to 100; 1 = flat): investors' and parents' expectations of future markets.
     """
 
     name: Annotated[str, Field(min_length=1, max_length=100)]
@@ -308,6 +314,8 @@ class Firm(_Section):
     follow_budget: NonNegativeDollars = 1e9  # assumption: order of a 2025 frontier run (COT24)
     equity_multiple: Annotated[float, Field(ge=0, le=100)] = 1.0  # assumption: investors fund at most the profit they expect
     payout_reserve_periods: Annotated[float, Field(ge=0, le=10_000)] = 8.0  # assumption: two years of quarters
+    research_budget: NonNegativeDollars = 0.0  # dollars per year; assumption: no research era unless a scenario says so
+    research_budget_growth_per_year: Factor = 1.0  # factor per year; assumption: flat unless stated
 
 
 class Scenario(_Section):

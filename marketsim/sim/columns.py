@@ -157,7 +157,8 @@ FIRMS: dict[str, Column] = {
                    "borrowed on the credit line. cash = previous cash + revenue - serving_cost - training_cost "
                    "- fixed_cost - entry_cost + raised - paid_out."),
     "raised": Column("dollars per {period}", "Equity raised from investors this {period} to pay for a "
-                     "training run that cash and the credit line could not (docs/theory.md, Money)."),
+                     "training run that cash and the credit line could not, or the whole cost of a research "
+                     "run (firms.research_budget; docs/theory.md, Money)."),
     "paid_out": Column("dollars per {period}", "Cash returned to owners this {period}: cash above the "
                        "firm's reserve (firms.payout_reserve_periods; docs/theory.md, Money)."),
     "debt": Column("dollars", "Borrowed on the credit line at the end of the {period}: max(-cash, 0)."),
@@ -170,7 +171,8 @@ FIRMS: dict[str, Column] = {
                     "~ D_bar^2/E); kept between decisions; empty before the first."),
     "binding": _text("Constraint that stopped a larger model at the latest decision: budget (it costs what "
                      "the firm can finance), data (at the data wall) or none; empty before the first decision."),
-    "decision": _text("What the firm did this {period} and why: trained; kept: new model would not pay; "
+    "decision": _text("What the firm did this {period} and why: trained; trained: research budget (the "
+                      "compute-optimal model of firms.research_budget, funded from outside); kept: new model would not pay; "
                       "kept: at the data wall, no better model than the current one; kept: no new model "
                       "earns a profit; skipped by the strategy; no budget: cannot finance the planned model; "
                       "not due; in training; exited: <exit_reason> (the {period} it leaves); exited (after "
@@ -375,4 +377,7 @@ PARAMETERS: dict[str, Column] = {
                                     "the expected horizon operating profit."),
     "firms.payout_reserve_periods": _param("{periods}", "Fixed plus expected training cost kept as cash; the "
                                            "rest is paid out."),
+    "firms.research_budget": _param("dollars per year", "Training compute spent on research runs whatever the "
+                                    "revenue, at the start or entry year (docs/theory.md §12.1)."),
+    "firms.research_budget_growth_per_year": _param("factor per year", "Growth of the research budget."),
 }

@@ -14,6 +14,13 @@ then outside equity):
    horizon profit; nothing when it is not positive. Equity is raised only for the part of a training
    run that cash and the credit line cannot pay (:func:`equity_raised`); it is never repaid.
 
+A **research run** (docs/theory.md "Research budgets") is paid differently: a profit-optimal lab with
+a research budget (``research_budget`` dollars per year, growing by ``research_budget_growth_per_year``
+per year; :func:`research_spend`) whose profit-optimal model would cost less than that budget for the
+cycle trains the compute-optimal model of the budget instead, and investors or a parent company pay
+all of it: it is booked as ``raised`` in full, so it neither draws on cash and credit nor depends on
+revenue, and it never makes the lab insolvent.
+
 After settling a period in which it earned an operating profit, a firm **pays out** (dividends or
 buy-backs) the cash above a reserve (:func:`payout`): ``payout_reserve_periods`` periods of its
 running cost (fixed plus serving cost) plus its expected training cost per period (its last training
@@ -33,7 +40,8 @@ from dataclasses import dataclass
 
 from marketsim.config import Firm as FirmConfig
 
-__all__ = ["FinancePolicy", "internal_funds", "equity_capacity", "financing_capacity", "equity_raised", "payout_reserve", "payout"]
+__all__ = ["FinancePolicy", "internal_funds", "equity_capacity", "financing_capacity", "equity_raised", "payout_reserve", "payout",
+           "research_spend"]
 
 
 @dataclass(frozen=True)
@@ -121,3 +129,19 @@ def payout(cash: float, operating_profit: float, running_cost: float, last_train
         return 0.0
     floor = max(policy.credit_limit, 0.0) + payout_reserve(running_cost, last_training_run, policy)
     return max(cash - floor, 0.0)
+
+
+def research_spend(budget_per_year: float, growth_per_year: float, years_since: float, cycle_years: float) -> float:
+    """A lab's research budget for one retraining cycle, dollars:
+    ``budget_per_year x growth_per_year ** years_since x cycle_years``.
+
+    Args:
+        budget_per_year: ``research_budget``, dollars per year at the reference year (meta.start_year,
+            or entry_year for a lab entering later); 0 = no research budget.
+        growth_per_year: ``research_budget_growth_per_year``, factor per year.
+        years_since: years from the reference year to now (clipped at 0).
+        cycle_years: years between the lab's training decisions (retrain_every_periods x period length).
+    """
+    if budget_per_year <= 0:
+        return 0.0
+    return budget_per_year * growth_per_year ** max(years_since, 0.0) * cycle_years

@@ -178,7 +178,12 @@ class FirmAgent(mesa.Agent):
 
     # -- one period ------------------------------------------------------------------------------
     def decide(self) -> None:
-        """Start training a new model if the strategy says so and it can be paid for."""
+        """Start training a new model if the strategy says so and it can be paid for.
+
+        A research run (the strategy's ``research_funded``: the compute-optimal model of the lab's
+        research budget, :func:`marketsim.sim.strategies.research_plan`) is paid in full by outside
+        money, booked as ``raised``: it needs no cash or credit and leaves cash unchanged.
+        """
         self._reset_period()
         if not self.active or not self.strategy.due(self):
             self.decision = regimes.idle_decision(self)
@@ -191,10 +196,11 @@ class FirmAgent(mesa.Agent):
             self.last_start = model.steps
             return
         cost = float(training_cost(plan.N, plan.D, model.state.E)) * self.strategy.cost_factor(self)
-        if cost > self.max_spend * (1 + _SPEND_TOLERANCE):
+        research = self.strategy.research_funded
+        if not research and cost > self.max_spend * (1 + _SPEND_TOLERANCE):
             regimes.note_decision(self, regimes.NO_BUDGET, plan, cost)
             return
-        regimes.note_decision(self, regimes.TRAINED, plan, cost)
+        regimes.note_decision(self, regimes.TRAINED_RESEARCH if research else regimes.TRAINED, plan, cost)
         R = float(model.law.reducible_loss(plan.N, plan.D, **model.state.efficiencies))
         # Firms enter the simulation with their first model ready (the market exists at start).
         first = self.deployed is None and model.steps <= 1
@@ -202,8 +208,8 @@ class FirmAgent(mesa.Agent):
         self.pending = TrainedModel(N=plan.N, D=plan.D, R=R, loss=model.law.E0 + R, release_step=model.steps + lag)
         self.last_start = model.steps - (self.stagger if first else 0)
         self.training_cost = self.last_training_run = cost
-        # 0 unless cash and credit fall short
-        self.raised = equity_raised(cost, self.cash, self.last_operating_profit, self.finance)
+        # a research run: all of it from outside; otherwise 0 unless cash and credit fall short
+        self.raised = cost if research else equity_raised(cost, self.cash, self.last_operating_profit, self.finance)
         self.cash += self.raised - cost
 
     def release(self) -> None:

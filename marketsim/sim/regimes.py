@@ -35,7 +35,7 @@ import pandas as pd
 
 from marketsim.economics.costs import training_cost
 
-__all__ = ["Regime", "Binding", "REGIMES", "BINDINGS", "DATA_WALL_REGIMES", "TRAINED", "KEPT_NO_GAIN",
+__all__ = ["Regime", "Binding", "REGIMES", "BINDINGS", "DATA_WALL_REGIMES", "TRAINED", "TRAINED_RESEARCH", "KEPT_NO_GAIN",
            "KEPT_AT_WALL", "KEPT_NO_PROFIT", "SKIPPED", "NO_BUDGET", "NOT_DUE", "IN_TRAINING", "EXITED",
            "NOT_ENTERED", "DECISIONS", "RegimeState", "at_the_stock", "classify", "RegimeChange", "regime_changes",
            "regime_lines", "data_bound_years", "count_data_bound", "idle_decision", "note_decision", "note_exit"]
@@ -49,6 +49,10 @@ DATA_WALL_REGIMES: Final[frozenset[str]] = frozenset({"data-bound", "capped"})
 
 # -- decision texts (firms.csv ``decision``) ----------------------------------------------------------
 TRAINED: Final = "trained"
+#: The profit-optimal model would cost less than the lab's research budget for this cycle (or none
+#: pays): it trains the compute-optimal model of that budget, paid by outside research money
+#: (marketsim.sim.strategies.research_plan; docs/theory.md "Research budgets").
+TRAINED_RESEARCH: Final = "trained: research budget"
 #: The best new model would earn less over the horizon, net of its training cost, than keeping the
 #: deployed one (whose training cost is sunk).
 KEPT_NO_GAIN: Final = "kept: new model would not pay"
@@ -66,6 +70,7 @@ NOT_ENTERED: Final = "not entered"
 #: Every decision text, with its meaning (docs and the columns table).
 DECISIONS: Final[dict[str, str]] = {
     TRAINED: "started training a new model",
+    TRAINED_RESEARCH: "started the compute-optimal model of its research budget (funded from outside, as raised)",
     KEPT_NO_GAIN: "the best new model would not earn its training cost over the horizon",
     KEPT_AT_WALL: "at the data wall with N at N_match(D): no allowed model beats the current one",
     KEPT_NO_PROFIT: "no new model earns a positive profit",

@@ -19,7 +19,10 @@ Built-in strategies:
 - ``profit_optimal`` (default): a myopic best response to rivals' current models under
   logit-smoothed demand (docs/theory.md §7), computed with :func:`marketsim.economics.optimize`
   on the firm's residual demand, capped by the usable data stock and by what the firm can finance;
-  the move away from the no-rival (monopoly) optimum is damped by ``market.damping``;
+  the move away from the no-rival (monopoly) optimum is damped by ``market.damping``; a lab with a
+  research budget (``firms.research_budget``) whose profit-optimal model would cost less than the
+  budget for the cycle (or which would train nothing) trains the compute-optimal model of the budget
+  instead, funded from outside (:func:`research_plan`; docs/theory.md "Research budgets");
 - ``fixed_growth``: training spend grows by a fixed factor per year (observed-trend comparison,
   COT24: 2.4x per year), spent on the compute-optimal model;
 - ``open_weights``: releases at price 0 a model trained with ``compute_fraction`` of the leader's
@@ -46,11 +49,12 @@ from marketsim.economics.demand import Demand
 from marketsim.economics.problem import Closure, Optimum
 from marketsim.economics.scaling import ScalingLaw
 from marketsim.sim import regimes
+from marketsim.sim.finance import research_spend
 from marketsim.sim.pricing import planning_price
 from marketsim.sim.views import FirmView, MarketView
 
 __all__ = ["Plan", "Strategy", "STRATEGIES", "register_strategy", "check_strategies", "DecisionContext", "decide_training",
-           "Decision", "decide",
+           "Decision", "decide", "research_budget_now", "research_plan",
            "ProfitOptimal", "FixedGrowth", "OpenWeights"]
 
 
@@ -91,6 +95,9 @@ class Strategy:
     #: did not train (a decision text, "" = no reason given) and the best new model it considered.
     reason: str = ""
     considered: Plan | None = None
+    #: Set by :meth:`plan`: whether the plan it returned is a research run, paid in full by outside
+    #: money (booked as ``raised``; :func:`research_plan`) rather than by the firm.
+    research_funded: bool = False
     #: Whether the firm sells for a profit: such a firm enters on expected profit and exits on
     #: persistent expected losses (marketsim.sim.entry); a free open-weights lab does neither.
     seeks_profit: ClassVar[bool] = True
@@ -314,12 +321,17 @@ class ProfitOptimal(Strategy):
     default_pricing = "best_response"
 
     def plan(self, firm: FirmView) -> Plan | None:
+        """The profit-optimal model (:func:`decide`), or the research run of the lab's research budget
+        when that model would cost less than the budget or none is trained (:func:`research_plan`)."""
         decision = decide(self.context(firm))
         candidate = decision.candidate
         self.reason = decision.reason
         self.considered = Plan(N=candidate.N, D=candidate.D) if candidate.trains else None
         chosen = decision.chosen
-        return None if chosen is None else Plan(N=chosen.N, D=chosen.D)
+        profit_plan = None if chosen is None else Plan(N=chosen.N, D=chosen.D)
+        research = research_plan(firm, profit_plan)
+        self.research_funded = research is not None
+        return research if research is not None else profit_plan
 
     @staticmethod
     def context(firm: FirmView) -> DecisionContext:
@@ -414,6 +426,44 @@ class OpenWeights(Strategy):
 
     def pricing(self, firm: FirmView) -> str:
         return "fixed"  # open weights are free whatever firms.pricing says
+
+
+def research_budget_now(firm: FirmView) -> float:
+    """The firm's research budget for the retraining cycle starting now, dollars
+    (:func:`marketsim.sim.finance.research_spend`): ``research_budget`` x
+    ``research_budget_growth_per_year`` ^ (years since meta.start_year, or since entry_year for a lab
+    entering later) x the cycle's length in years (``retrain_every_periods`` periods)."""
+    cfg, model = firm.config, firm.model
+    if cfg.research_budget <= 0:
+        return 0.0
+    scn = model.scenario
+    start = scn.meta.start_year if cfg.entry_year is None else max(scn.meta.start_year, cfg.entry_year)
+    return research_spend(cfg.research_budget, cfg.research_budget_growth_per_year, model.state.year - start,
+                          firm.retrain_every * scn.period_years)
+
+
+def research_plan(firm: FirmView, profit_plan: Plan | None) -> Plan | None:
+    """The research run the firm trains instead of ``profit_plan`` (None: the profit-optimal decision stands).
+
+    A research run is due when the firm has a research budget for this cycle (:func:`research_budget_now`)
+    and the profit-optimal decision would spend less on training (6ND/E dollars) or train nothing
+    (``profit_plan`` None: no model pays, or keeping the deployed one pays more). It is the
+    loss-minimising model for that spend, ``ScalingLaw.compute_optimal(spend x E, rho_N, rho_D)``, capped
+    at the usable data stock like every plan (:func:`_data_capped`); it is skipped (None) when it
+    would be no better than the deployed model, which it would replace on sale.
+    """
+    spend = research_budget_now(firm)
+    model = firm.model
+    E = model.state.E
+    if spend <= 0 or (profit_plan is not None and float(training_cost(profit_plan.N, profit_plan.D, E)) >= spend):
+        return None
+    N, D = model.law.compute_optimal(spend * E, **model.state.efficiencies)
+    plan = _data_capped(model, float(N), float(D))
+    if firm.deployed is not None:
+        R = float(model.law.reducible_loss(plan.N, plan.D, **model.state.efficiencies))
+        if R >= firm.deployed.R:
+            return None
+    return plan
 
 
 def _data_capped(model: MarketView, N: float, D: float) -> Plan:
