@@ -6,12 +6,12 @@ import pandas as pd
 
 from marketsim.economics.trends import TrendInputs, trend_table
 from marketsim.experiments.validation import (CALIBRATION_TARGETS, ValidationResults, cost_checks, kappa_sweep_row,
-                                              scenario_value, validate_history)
+                                              load_one_lab, scenario_value, validate_history)
 
 #: A one-lab 2016-2025 world with a cheap firm rule (a run takes ~0.03 s) and a prior on two demand keys
 #: (``NAME`` is replaced by the test's scenario name).
 SMALL_CALIBRATION_TOML = """
-extends = "historical"
+extends = "historical_one_lab"
 [meta]
 name = "NAME"
 [consumers]
@@ -32,8 +32,8 @@ def small_calibration_toml(name: str) -> str:
 
 
 def small_validation_results() -> ValidationResults:
-    """The historical run, a one-row kappa sweep at the scenario's tuned values, a one-case trend check."""
-    history = validate_history()
+    """The one-lab historical run, a one-row kappa sweep at the scenario's tuned values, a one-case trend check."""
+    history = validate_history(load_one_lab())
     s = history.scenario
     sweep = pd.DataFrame([kappa_sweep_row(s.consumers.value_exponent,
                                           {key: scenario_value(s, key) for key in CALIBRATION_TARGETS}, history)])

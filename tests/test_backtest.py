@@ -145,14 +145,20 @@ def test_the_report_regenerates_from_a_calibration(tmp_path: Path, calibration: 
         in forecast_part
     assert "| quantity | record 2022 | record 2023 | forecast 2024 | forecast 2025 |" in forecast_part
     assert "| training compute (FLOP) | 2.58e+24 | 5e+25 |" in forecast_part  # the record's years, same rule
+    summary = text[text.index("## Summary"):text.index("## 1.")]
+    ok = int((matched["verdict"] == "matched").sum())
+    assert f"**{ok} of {len(matched)}** targets of the record matched" in summary  # the summary names section 5
+    for key in matched.loc[matched["verdict"] != "matched", "key"]:
+        assert f"`{key}`" in summary
     plain = tmp_path / "plain.md"
     write_validation_report(plain, tmp_path / "fig2", results=small_results)
     assert "Backtest against the record" not in plain.read_text(encoding="utf-8")  # unchanged without it
 
 
 def test_missing_mechanisms_name_the_kind_of_target() -> None:
-    assert "rho_N" in missing_mechanism("tokens_per_param_dense_2023")
-    assert missing_mechanism("first_run_year").startswith("research era not calibrated")
+    assert "Chinchilla" in missing_mechanism("tokens_per_param_dense_2023")
+    assert missing_mechanism("first_run_year").startswith("research budgets are smooth")
+    assert "effective FLOP per dollar" in missing_mechanism("gpt4_compute")
     assert all(missing_mechanism(t.key) != "not diagnosed" for t in load_targets())
 
 
@@ -189,3 +195,16 @@ def test_the_command_refuses_a_folder_that_is_not_a_calibration(tmp_path: Path, 
     assert not md.exists() and not (tmp_path / "validation").exists()  # refused before any work
     with pytest.raises(NotACalibrationError):
         load_calibration(folder)
+
+
+def test_the_calibrate_command_prints_the_forecast(tmp_path: Path) -> None:
+    (tmp_path / "small.toml").write_text(small_calibration_toml("small"), encoding="utf-8")
+    out = tmp_path / "cal"
+    result = runner.invoke(app, ["calibrate", str(tmp_path / "small.toml"), "--population", "6", "--generations", "1",
+                                 "--workers", "1", "--predictive", "6", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    text = result.output[result.output.index("forecast (posterior-predictive median"):]
+    forecast = pd.read_csv(out / "forecast.csv").dropna(subset=["median"])
+    assert len(forecast) >= 4
+    for row in forecast.itertuples():  # every forecast value is printed as written
+        assert f"{int(row.year)} {row.quantity}: {row.median:.3g} ({row.p05:.3g} to {row.p95:.3g})" in text

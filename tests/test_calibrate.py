@@ -133,7 +133,7 @@ def test_simulated_models_are_releases_with_their_run_cost() -> None:
 
 
 def test_the_command_refuses_a_scenario_without_a_prior(tmp_path: Path) -> None:
-    (tmp_path / "plain.toml").write_text('extends = "historical"\n[meta]\nname = "plain"\n', encoding="utf-8")
+    (tmp_path / "plain.toml").write_text('extends = "historical_one_lab"\n[meta]\nname = "plain"\n', encoding="utf-8")
     result = invoke("calibrate", "plain.toml", "--workers", "1", "--out", "cal", cwd=tmp_path)
     assert result.exit_code == 2, result.output
     assert "plain.toml" in result.output and "no [uncertain] section" in result.output

@@ -191,8 +191,8 @@ def test_every_bundled_scenario_but_the_baseline_extends_it() -> None:
         assert load_scenario(path).meta.name == path.stem  # resolves, under its own name
 
 
-def test_historical_shares_the_baseline_demand_and_changes_only_dates_paths_and_finances() -> None:
-    base, history = load_scenario(SCENARIO_DIR / "baseline.toml"), load_scenario(SCENARIO_DIR / "historical.toml")
+def test_one_lab_history_shares_the_baseline_demand_and_changes_only_dates_paths_and_finances() -> None:
+    base, history = load_scenario(SCENARIO_DIR / "baseline.toml"), load_scenario(SCENARIO_DIR / "historical_one_lab.toml")
     assert history.consumers.model_copy(update={"population": base.consumers.population}) == base.consumers
     assert history.scaling == base.scaling and history.market == base.market
     firm_keys = {"cash", "credit_limit"}

@@ -137,7 +137,7 @@ def test_the_default_budget_changes_nothing() -> None:
 
 def _historical_with_labs() -> dict[str, Any]:
     """The historical world (2016-2025) with three labs with research budgets and distinct entry years."""
-    data = load_scenario(resolve_scenario_path("historical")).model_dump(exclude_none=True)
+    data = load_scenario(resolve_scenario_path("historical_one_lab")).model_dump(exclude_none=True)
     lab = data["firms"][0]
     lab.update(research_budget=1e5, research_budget_growth_per_year=2.0)
     data["firms"] += [{**lab, "name": "BigTech", "research_budget": 2e5, "research_budget_growth_per_year": 1.8},

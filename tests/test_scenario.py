@@ -35,7 +35,7 @@ from marketsim.config import (
 runner = CliRunner()
 
 BUNDLED = sorted(SCENARIO_DIR.glob("*.toml"))
-EXPECTED_BUNDLED = {"baseline", "hardware_stall", "data_wall", "oligopoly", "open_weights", "saturating_demand", "historical",
+EXPECTED_BUNDLED = {"baseline", "hardware_stall", "data_wall", "oligopoly", "open_weights", "saturating_demand", "historical", "historical_one_lab",
                    "price_war"}
 
 # Published loss-law exponents (DESIGN.md §3): the unbounded-profit bound is 1/gamma, gamma = ab/(a+b).

@@ -79,4 +79,11 @@ def _print(result, figure: Path) -> None:
     for row in matched.itertuples(index=False):
         tuned = "tuned" if row.used_for_tuning else "held out"
         typer.echo(f"  {row.key} [{tuned}]: {row.verdict} (record {row.record:.4g}, predictive {row.median:.4g})")
+    forecast = result.tables.get("forecast.csv")
+    if forecast is not None and len(forecast):
+        typer.echo("forecast (posterior-predictive median, 5%-95%; the record for these years is not in the targets):")
+        for row in forecast.itertuples(index=False):
+            value = (f"{row.median:.3g} ({row.p05:.3g} to {row.p95:.3g}) {row.unit}" if row.median == row.median
+                     else "n/a (no frontier model that year in the re-runs)")
+            typer.echo(f"  {int(row.year)} {row.quantity}: {value}")
     typer.echo(f"figure: {figure}")

@@ -13,19 +13,26 @@ from marketsim.cli.render import print_history, print_json
 
 
 def validate_history_command(
-    scenario: str = typer.Option("historical", "--scenario", help="Scenario file or bundled name covering 2022-2025."),
+    scenario: str | None = typer.Option(
+        None, "--scenario", help="Scenario file or bundled name covering 2022-2025 (default: historical; with "
+                                 "--calibrate: historical_one_lab, the world of the baseline's demand).",
+        show_default=False),
     seed: int | None = typer.Option(None, "--seed", min=0, help="Random seed (default: the scenario's meta.seed)."),
     overrides: list[str] | None = typer.Option(None, "--set", help=SET_HELP),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of a table."),
     calibrate: bool = typer.Option(
         False, "--calibrate", help="Re-tune median threshold, sigma and the price scale (price sensitivity; the "
-                                   "firm's price under fixed pricing) to the calibration targets "
-                                   "and print them (about a minute), instead of validating."),
+                                   "firm's price under fixed pricing) of a one-lab history to the calibration "
+                                   "targets and print them (about a minute), instead of validating. Several labs: "
+                                   "`marketsim calibrate`."),
 ) -> None:
     """Run the historical scenario and set its frontier training runs against the published trends."""
     from marketsim.experiments import validation as val
 
-    (loaded,) = load_scenarios([scenario], overrides or [])
+    from marketsim.experiments.validation.record import HISTORICAL_SCENARIO, ONE_LAB_SCENARIO
+
+    default = ONE_LAB_SCENARIO if calibrate else HISTORICAL_SCENARIO
+    (loaded,) = load_scenarios([scenario if scenario is not None else default], overrides or [])
     if calibrate:
         with research_errors():
             tuned = val.calibrate_history(loaded)

@@ -45,7 +45,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 PACKAGE = "marketsim"
 
-DEFAULT_TESTS = "tests/test_pricing.py tests/test_competition_mechanics.py tests/test_model.py tests/test_awareness.py"
+DEFAULT_TESTS = ("tests/test_pricing.py tests/test_competition_mechanics.py tests/test_model.py tests/test_awareness.py "
+                 "tests/test_research.py tests/test_parameter_efficiency.py")
 """Fast selection that kills every mutation below (test_competition_mechanics.py runs first, so with
 ``-x`` a killed mutation usually stops within seconds)."""
 
@@ -141,6 +142,22 @@ MUTATIONS: tuple[Mutation, ...] = (
         "return self.tokens_per_adopter_per_period",
         "serving counts every parameter of a mixture-of-experts model; "
         "test_serving_counts_active_parameters_only (tests/test_awareness.py)"),
+    Mutation(
+        "no_research_runs", "marketsim/sim/strategies.py",
+        "    if spend <= 0 or (profit_plan is not None",
+        "    if True or (profit_plan is not None",
+        "labs never train on their research budgets; "
+        "test_several_labs_in_the_historical_world_train_from_2016 (tests/test_research.py)"),
+    Mutation(
+        "research_budget_flat", "marketsim/sim/finance.py",
+        "return budget_per_year * growth_per_year ** max(years_since, 0.0) * cycle_years",
+        "return budget_per_year * cycle_years",
+        "research budgets do not grow; tests/test_research.py"),
+    Mutation(
+        "rho_N_ignored", "marketsim/sim/world.py",
+        "            rho_N=self.parameter_efficiency.value(t),",
+        "            rho_N=1.0,",
+        "the world's parameter efficiency stays 1 whatever the scenario says; tests/test_parameter_efficiency.py"),
 )
 
 _GUARD_MODULE = "_mutation_guard"

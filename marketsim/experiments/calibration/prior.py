@@ -99,7 +99,7 @@ def prior_of(scenario: Any, file: str) -> Prior:
             f"{file}: no [uncertain] section; marketsim calibrate needs one: it is the prior of the calibration, "
             "a distribution for each key to calibrate, e.g.\n  [uncertain]\n  \"consumers.sigma\" = { dist = "
             "\"lognormal\", median = 0.47, p5 = 0.3, p95 = 0.75, source = \"assumption\" }\n"
-            "(see scenarios/historical_calibration.toml and config/uncertain.py for the distributions allowed)")
+            "(see scenarios/historical.toml and config/uncertain.py for the distributions allowed)")
     integer = []
     for dist in section.distributions:
         node = node_at(type(scenario), parse_key(dist.key))

@@ -1,4 +1,8 @@
-"""Calibration of the historical scenario's demand, and the sensitivity of the history to kappa.
+"""Tuning of the one-lab history's demand, and the sensitivity of that history to kappa.
+
+The one-lab history (``scenarios/historical_one_lab.toml``) is the world in which the baseline's
+demand is tuned; the three-lab historical scenario is calibrated by ABC instead
+(:mod:`marketsim.experiments.calibration`, ``marketsim calibrate historical``).
 
 :func:`calibrate_history` re-tunes the demand (median threshold, sigma and the price scale:
 ``consumers.price_sensitivity`` under best-response pricing, the firm's ``price`` under fixed
@@ -23,7 +27,7 @@ from scipy import optimize as sopt
 from marketsim.config import Scenario, scenario_from_dict
 from marketsim.config.keypaths import parse_key
 from marketsim.config.standalone import pricing_rule
-from marketsim.experiments.validation.history import (HistoryReport, frontier_runs, history_metrics, load_historical,
+from marketsim.experiments.validation.history import (HistoryReport, frontier_runs, history_metrics, load_one_lab,
                                                       mean_population, validate_history)
 from marketsim.experiments.validation.record import RECORD, WAU_2023, WAU_2025
 from marketsim.experiments.validation.stand_in import profit_optimal_path
@@ -110,7 +114,7 @@ def calibrate_history(scenario: Scenario | None = None, *, max_iter: int = 200, 
     firm over the whole scenario (about 1 s: the firm's own optimizer at each decision), and a search
     takes tens to hundreds of them.
     """
-    base = load_historical() if scenario is None else scenario
+    base = load_one_lab() if scenario is None else scenario
     data = base.model_dump(mode="python")
     wanted = _wanted(base)
     keys = list(calibration_targets(base))
@@ -174,7 +178,7 @@ def kappa_sweep(kappas: Sequence[float], scenario: Scenario | None = None, seed:
     ``revenue_2024``, ``adoption_2023``, ``adoption_2025``, ``first_run_year`` and
     ``spend_growth_inside`` (within COT24's 90% CI).
     """
-    base = load_historical() if scenario is None else scenario
+    base = load_one_lab() if scenario is None else scenario
     rows: list[dict[str, Any]] = []
     own = base.consumers.value_exponent
     for chain in (sorted(k for k in kappas if k >= own), sorted((k for k in kappas if k < own), reverse=True)):

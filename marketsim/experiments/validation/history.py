@@ -20,12 +20,12 @@ import pandas as pd
 from marketsim.config import Scenario, load_scenario, resolve_scenario_path
 from marketsim.economics.trends import growth_per_year
 from marketsim.experiments.run import json_safe, run_scenario
-from marketsim.experiments.validation.record import (GPT4_YEAR, GPT45_YEAR, HISTORICAL_SCENARIO, RECORD, WAU_2023,
+from marketsim.experiments.validation.record import (GPT4_YEAR, GPT45_YEAR, HISTORICAL_SCENARIO, ONE_LAB_SCENARIO, RECORD, WAU_2023,
                                                      WAU_2025, Target, adoption_target)
 from marketsim.sim.world import World
 
 __all__ = [
-    "frontier_runs", "history_metrics", "HistoryRow", "HistoryReport", "compare_with_record", "load_historical",
+    "frontier_runs", "history_metrics", "HistoryRow", "HistoryReport", "compare_with_record", "load_historical", "load_one_lab",
     "validate_history", "mean_population",
 ]
 
@@ -175,7 +175,8 @@ def _notes(scenario: Scenario, metrics: dict[str, float | None], runs: pd.DataFr
                                    "the record's 4-5x needs cost per FLOP falling ~2x/yr")
     first = metrics["first_run_year"]
     if first is not None and first >= 2017:
-        notes["first_run_year"] = "no model is profitable before adoption starts; pre-market research spending is not modelled"
+        notes["first_run_year"] = ("no model is profitable before adoption starts, and no lab here has a research budget "
+                                   "(firms.research_budget; scenarios/historical.toml has three labs with them)")
     tpp = runs["tokens_per_param"].astype(float).dropna() if len(runs) else pd.Series(dtype=float)
     if len(tpp):
         T = scenario.consumers.tokens_per_adopter_per_period
@@ -199,8 +200,15 @@ def compare_with_record(scenario: Scenario, model_df: pd.DataFrame, firms_df: pd
 
 
 def load_historical(overrides: Sequence[str] = ()) -> Scenario:
-    """The bundled historical scenario with ``key.path=value`` overrides applied."""
+    """The bundled historical scenario (three labs, ``scenarios/historical.toml``) with ``key.path=value``
+    overrides applied."""
     return load_scenario(resolve_scenario_path(HISTORICAL_SCENARIO), overrides)
+
+
+def load_one_lab(overrides: Sequence[str] = ()) -> Scenario:
+    """The bundled one-lab history (``scenarios/historical_one_lab.toml``: the world in which the
+    baseline's demand is tuned) with ``key.path=value`` overrides applied."""
+    return load_scenario(resolve_scenario_path(ONE_LAB_SCENARIO), overrides)
 
 
 def validate_history(scenario: Scenario | None = None, seed: int | None = None) -> HistoryReport:

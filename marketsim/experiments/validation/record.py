@@ -18,11 +18,14 @@ from typing import Final, Literal
 from marketsim.economics.trends import OBSERVED_SPEND_CI, OBSERVED_SPEND_GROWTH
 
 __all__ = [
-    "HISTORICAL_SCENARIO", "Kind", "Target", "RECORD", "RECORD_FRONTIER_COSTS", "WAU_2023", "WAU_2025",
+    "HISTORICAL_SCENARIO", "ONE_LAB_SCENARIO", "Kind", "Target", "RECORD", "RECORD_FRONTIER_COSTS", "WAU_2023", "WAU_2025",
     "GPT4_YEAR", "GPT45_YEAR", "RELEASE_LAG_YEARS", "adoption_target", "format_value", "format_interval",
 ]
 
 HISTORICAL_SCENARIO: Final = "historical"
+#: The same years with one profit-optimal lab and no research era: the world in which the baseline's
+#: demand is tuned by the stand-in firm (`validate-history --calibrate`; the baseline is one lab).
+ONE_LAB_SCENARIO: Final = "historical_one_lab"
 
 Kind = Literal["test", "calibrated", "cross-check"]
 

@@ -178,7 +178,7 @@ def profit_optimal_path(scenario: Scenario, seed: int | None = None) -> pd.DataF
     """
     if len(scenario.firms) != 1 or scenario.firms[0].strategy != "profit_optimal":
         raise ValueError(f"scenario {scenario.meta.name!r}: profit_optimal_path needs exactly one firm with "
-                         "strategy 'profit_optimal'")
+                         "strategy 'profit_optimal' (several labs: calibrate with `marketsim calibrate`)")
     market = _Market(scenario, scenario.meta.seed if seed is None else int(seed))
     firm = _Firm(market, scenario.firms[0])
     market.firms = (firm,)
